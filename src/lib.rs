@@ -1,0 +1,14 @@
+//! mlcompat: will this ML project run on this machine, and if not, what exactly must change?
+//!
+//! The pipeline, one module a stage, plain data between them:
+//! [`probe`] (this machine) or a saved [`profile`] → [`project`] scan → [`rules`] engine →
+//! [`assessment`] → [`report`].
+
+pub mod assessment;
+pub mod probe;
+pub mod profile;
+pub mod project;
+pub mod report;
+pub mod rules;
+pub mod size;
+pub mod source;

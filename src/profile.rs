@@ -1,0 +1,270 @@
+//! The saved machine profile (schema version 1 of DESIGN.md): what `probe` writes and what
+//! `--profile` reads. Hand-written profiles are first-class, so loading is strict (unknown keys are
+//! errors with their line) while every field but the schema version is optional ("unknown").
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::size::ByteSize;
+use crate::source::{self, SourceError};
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    pub schema_version: u32,
+    #[serde(default)]
+    pub system: System,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub python: Option<Python>,
+    #[serde(default)]
+    pub gpus: Vec<Gpu>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct System {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os: Option<Os>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "text"
+    )]
+    pub os_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arch: Option<Arch>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "text"
+    )]
+    pub model: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "text"
+    )]
+    pub chip: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cores: Option<Cores>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<ByteSize>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cores {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub physical: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logical: Option<u32>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Python {
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "text"
+    )]
+    pub version: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "text"
+    )]
+    pub executable: Option<String>,
+    /// Installed distributions, by normalized name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub packages: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Gpu {
+    pub vendor: Vendor,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "text"
+    )]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<ByteSize>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "text"
+    )]
+    pub compute_capability: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "text"
+    )]
+    pub driver_version: Option<String>,
+    /// The highest CUDA version the driver supports.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "text"
+    )]
+    pub cuda_version: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Os {
+    Macos,
+    Linux,
+    Windows,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Arch {
+    #[serde(rename = "arm64", alias = "aarch64")]
+    Arm64,
+    #[serde(rename = "x86_64", alias = "amd64", alias = "x64")]
+    X86_64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Vendor {
+    Nvidia,
+    Amd,
+    Apple,
+    Intel,
+}
+
+impl fmt::Display for Os {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Os::Macos => "macOS",
+            Os::Linux => "Linux",
+            Os::Windows => "Windows",
+        })
+    }
+}
+
+impl fmt::Display for Arch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Arch::Arm64 => "arm64",
+            Arch::X86_64 => "x86_64",
+        })
+    }
+}
+
+impl fmt::Display for Vendor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Vendor::Nvidia => "nvidia",
+            Vendor::Amd => "amd",
+            Vendor::Apple => "apple",
+            Vendor::Intel => "intel",
+        })
+    }
+}
+
+impl Profile {
+    /// Reads a saved profile, YAML or JSON (JSON is read by the YAML parser, which gives lines).
+    pub fn load(path: &Path) -> Result<Profile, SourceError> {
+        let text = source::read_text(path)?;
+        Self::parse(&text, path)
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<Profile, SourceError> {
+        let profile: Profile = source::parse_yaml(text, path)?;
+        if profile.schema_version != SCHEMA_VERSION {
+            let line = source::line_of_key(text, "schema_version");
+            let hint = if profile.schema_version > SCHEMA_VERSION {
+                ": upgrade mlcompat"
+            } else {
+                ""
+            };
+            return Err(SourceError::invalid(
+                path,
+                line,
+                format!(
+                    "schema_version {} is not supported; this mlcompat reads schema_version {SCHEMA_VERSION}{hint}",
+                    profile.schema_version
+                ),
+            ));
+        }
+        Ok(profile)
+    }
+
+    pub fn gpus_of(&self, vendor: Vendor) -> impl Iterator<Item = &Gpu> {
+        self.gpus.iter().filter(move |gpu| gpu.vendor == vendor)
+    }
+}
+
+/// Accepts a string or a bare number for text fields, because people write `os_version: 14.5`
+/// and YAML reads that as a float.
+fn text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Text {
+        Str(String),
+        Int(i64),
+        Float(f64),
+    }
+    Ok(
+        Option::<Text>::deserialize(deserializer)?.map(|text| match text {
+            Text::Str(s) => s,
+            Text::Int(i) => i.to_string(),
+            Text::Float(f) => f.to_string(),
+        }),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Profile, SourceError> {
+        Profile::parse(text, Path::new("p.yaml"))
+    }
+
+    #[test]
+    fn reads_a_hand_written_profile_with_units_and_aliases() {
+        let profile = parse(
+            "schema_version: 1\nsystem:\n  os: macos\n  os_version: 14.5\n  arch: aarch64\n  memory: 8 GB\n",
+        )
+        .unwrap();
+        assert_eq!(profile.system.arch, Some(Arch::Arm64));
+        assert_eq!(profile.system.os_version.as_deref(), Some("14.5"));
+        assert_eq!(profile.system.memory, Some(ByteSize(8 << 30)));
+        assert!(profile.gpus.is_empty());
+        assert!(profile.python.is_none());
+    }
+
+    #[test]
+    fn an_unknown_key_names_its_line() {
+        let err = parse("schema_version: 1\nsystem:\n  os: linux\n  ram: 8 GB\n").unwrap_err();
+        assert_eq!(err.line(), Some(4), "{err}");
+        assert!(err.to_string().contains("ram"), "{err}");
+    }
+
+    #[test]
+    fn a_newer_schema_version_asks_for_an_upgrade() {
+        let err = parse("system: {}\nschema_version: 2\n").unwrap_err();
+        assert_eq!(err.line(), Some(2));
+        assert!(err.to_string().contains("upgrade mlcompat"), "{err}");
+    }
+
+    #[test]
+    fn json_is_read_too() {
+        let profile =
+            parse(r#"{"schema_version": 1, "gpus": [{"vendor": "nvidia", "memory": "80 GB"}]}"#)
+                .unwrap();
+        assert_eq!(profile.gpus[0].memory, Some(ByteSize(80 << 30)));
+    }
+}

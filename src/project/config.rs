@@ -1,0 +1,251 @@
+//! Training configs (YAML or JSON): the settings and model names that decide whether a run fits,
+//! found at any depth, each with its line.
+
+use std::fmt;
+use std::path::Path;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::Spanned;
+
+use super::{Evidence, ModelRef, Project, Setting, SettingValue, model};
+use crate::source::{self, SourceError};
+
+/// The settings read from configs. Nested keys count by their own name (`load_in_4bit` inside
+/// `quantization_config`), so the list holds leaf names.
+const SETTING_KEYS: [&str; 34] = [
+    "load_in_4bit",
+    "load_in_8bit",
+    "bnb_4bit_compute_dtype",
+    "bnb_4bit_quant_type",
+    "bnb_4bit_use_double_quant",
+    "quantization_bit",
+    "adapter",
+    "lora_r",
+    "torch_dtype",
+    "dtype",
+    "bf16",
+    "fp16",
+    "tf32",
+    "attn_implementation",
+    "flash_attention",
+    "flash_attn",
+    "use_flash_attention_2",
+    "optim",
+    "optimizer",
+    "gradient_checkpointing",
+    "per_device_train_batch_size",
+    "micro_batch_size",
+    "batch_size",
+    "gradient_accumulation_steps",
+    "max_seq_length",
+    "sequence_len",
+    "cutoff_len",
+    "deepspeed",
+    "fsdp",
+    "distributed_type",
+    "num_processes",
+    "mixed_precision",
+    "finetuning_type",
+    "device_map",
+];
+
+/// Keys whose value names the model being trained or run.
+const MODEL_KEYS: [&str; 6] = [
+    "base_model",
+    "model_name_or_path",
+    "model_name",
+    "pretrained_model_name_or_path",
+    "model_id",
+    "model.name",
+];
+
+/// A YAML/JSON value with the line of every node, for evidence.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Node {
+    Null,
+    Bool(bool),
+    Number(f64),
+    Text(String),
+    Seq(Vec<Spanned<Node>>),
+    Map(Vec<(Spanned<Node>, Spanned<Node>)>),
+}
+
+impl Node {
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            Node::Text(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Spanned<Node>> {
+        match self {
+            Node::Map(entries) => entries
+                .iter()
+                .find(|(k, _)| k.value.as_text() == Some(key))
+                .map(|(_, v)| v),
+            _ => None,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Node, D::Error> {
+        deserializer.deserialize_any(NodeVisitor)
+    }
+}
+
+struct NodeVisitor;
+
+impl<'de> Visitor<'de> for NodeVisitor {
+    type Value = Node;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any YAML value")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Node, E> {
+        Ok(Node::Null)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Node, E> {
+        Ok(Node::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Node, D::Error> {
+        d.deserialize_any(NodeVisitor)
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Node, E> {
+        Ok(Node::Bool(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Node, E> {
+        Ok(Node::Number(v as f64))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Node, E> {
+        Ok(Node::Number(v as f64))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Node, E> {
+        Ok(Node::Number(v))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Node, E> {
+        Ok(Node::Text(v.to_string()))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<Spanned<Node>>()? {
+            items.push(item);
+        }
+        Ok(Node::Seq(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(key) = map.next_key::<Spanned<Node>>()? {
+            let value = map.next_value::<Spanned<Node>>()?;
+            entries.push((key, value));
+        }
+        Ok(Node::Map(entries))
+    }
+}
+
+pub fn parse_node(text: &str, path: &Path) -> Result<Spanned<Node>, SourceError> {
+    source::parse_yaml(text, path)
+}
+
+/// Reads one config; a file that is not YAML/JSON is skipped with a note, not an error, because
+/// projects hold many YAML files that are not ours to judge.
+pub fn read(file: &Path, relative: &str, project: &mut Project) {
+    let node = source::read_text(file).and_then(|text| parse_node(&text, file));
+    match node {
+        Ok(node) => collect(&node, "", relative, project),
+        Err(error) => project.notes.push(format!("skipped {error}")),
+    }
+}
+
+fn collect(node: &Spanned<Node>, parent: &str, file: &str, project: &mut Project) {
+    match &node.value {
+        Node::Map(entries) => {
+            for (key, value) in entries {
+                let Some(name) = key.value.as_text() else {
+                    continue;
+                };
+                let line = key.referenced.line() as u32;
+                let evidence = Evidence {
+                    file: file.to_string(),
+                    line,
+                };
+                // `model: {name: ...}` names a model as `model.name`.
+                let tail = format!("{parent}.{name}");
+                if MODEL_KEYS.contains(&name) || MODEL_KEYS.contains(&tail.as_str()) {
+                    if let Some(model_name) = value.value.as_text() {
+                        project.models.push(ModelRef {
+                            name: model_name.to_string(),
+                            params: model::params_from_name(model_name),
+                            evidence: evidence.clone(),
+                        });
+                    }
+                }
+                if SETTING_KEYS.contains(&name)
+                    && let Some(value) = scalar(&value.value)
+                {
+                    project.settings.push(Setting {
+                        key: name.to_string(),
+                        value,
+                        evidence,
+                    });
+                }
+                collect(value, name, file, project);
+            }
+        }
+        Node::Seq(items) => {
+            for item in items {
+                collect(item, parent, file, project);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn scalar(node: &Node) -> Option<SettingValue> {
+    match node {
+        Node::Bool(b) => Some(SettingValue::Bool(*b)),
+        Node::Number(n) => Some(SettingValue::Number(*n)),
+        Node::Text(t) => Some(SettingValue::Text(t.clone())),
+        // A nested block (`deepspeed: {...}`, `fsdp: [...]`) is itself the setting.
+        Node::Map(_) | Node::Seq(_) => Some(SettingValue::Bool(true)),
+        Node::Null => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_text(text: &str) -> Project {
+        let node = parse_node(text, Path::new("c.yaml")).unwrap();
+        let mut project = Project::default();
+        collect(&node, "", "c.yaml", &mut project);
+        project
+    }
+
+    #[test]
+    fn settings_are_found_at_any_depth_with_their_line() {
+        let project = read_text(
+            "model:\n  name: mistralai/Mistral-7B-v0.1\ntraining:\n  quantization_config:\n    load_in_4bit: true\n",
+        );
+        assert_eq!(project.models[0].name, "mistralai/Mistral-7B-v0.1");
+        assert_eq!(project.models[0].evidence.line, 2);
+        let setting = &project.settings[0];
+        assert_eq!(
+            (setting.key.as_str(), setting.evidence.line),
+            ("load_in_4bit", 5)
+        );
+        assert_eq!(setting.value, SettingValue::Bool(true));
+    }
+
+    #[test]
+    fn json_configs_keep_lines_too() {
+        let project = read_text(
+            "{\n  \"bf16\": true,\n  \"model_name_or_path\": \"meta-llama/Llama-2-13b-hf\"\n}\n",
+        );
+        assert_eq!(project.settings[0].evidence.line, 2);
+        assert_eq!(project.models[0].params, Some(13e9));
+    }
+}

@@ -1,0 +1,228 @@
+//! What a project declares: packages, training settings, models and the Python it pins, each
+//! with the `file:line` it came from. Reading a project never executes anything from it.
+
+mod conda;
+mod config;
+mod model;
+mod pyproject;
+mod requirements;
+mod scan;
+
+use std::fmt;
+
+use pep440_rs::VersionSpecifiers;
+use pep508_rs::MarkerTree;
+use serde::Serialize;
+
+pub use model::params_from_name;
+pub use scan::{MarkerTarget, scan};
+
+/// Where a fact came from: a file relative to the scanned root, and a 1-based line.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Evidence {
+    pub file: String,
+    pub line: u32,
+}
+
+impl fmt::Display for Evidence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
+/// Everything read from a project.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Project {
+    /// The manifest and config files that were read, relative to the root.
+    pub files: Vec<String>,
+    pub packages: Vec<PackageDecl>,
+    pub settings: Vec<Setting>,
+    pub models: Vec<ModelRef>,
+    /// The Python version the project pins, if it pins one.
+    pub python: Option<PythonPin>,
+    /// Things the reader noticed and skipped, for the report's notes.
+    pub notes: Vec<String>,
+    /// Requirements files already read, so one reached twice (directly and through `-r`) counts once.
+    #[serde(skip)]
+    pub(crate) read_requirements: std::collections::BTreeSet<std::path::PathBuf>,
+}
+
+/// How a package was declared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Installer {
+    Pip,
+    Conda,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PackageDecl {
+    /// PEP 503 normalized name.
+    pub name: String,
+    /// The version constraint as written (`==0.41.1`, `>=2.0,<3`), empty when unconstrained.
+    pub specifier: String,
+    /// The parsed constraint; `None` means any version.
+    #[serde(skip)]
+    pub versions: Option<VersionSpecifiers>,
+    /// The environment marker (`; sys_platform == "linux"`), applied once the target is known.
+    #[serde(skip)]
+    pub marker: Option<MarkerTree>,
+    pub installer: Installer,
+    /// The declaring line as written, for fixes that edit it.
+    pub raw: String,
+    pub evidence: Evidence,
+}
+
+/// A training setting such as `load_in_4bit: true`, found at any depth of a config.
+#[derive(Clone, Debug, Serialize)]
+pub struct Setting {
+    pub key: String,
+    pub value: SettingValue,
+    pub evidence: Evidence,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum SettingValue {
+    Bool(bool),
+    Number(f64),
+    Text(String),
+}
+
+impl fmt::Display for SettingValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SettingValue::Bool(b) => write!(f, "{b}"),
+            SettingValue::Number(n) => write!(f, "{n}"),
+            SettingValue::Text(t) => f.write_str(t),
+        }
+    }
+}
+
+/// A model the project trains or runs, with its size in parameters when it can be told.
+#[derive(Clone, Debug, Serialize)]
+pub struct ModelRef {
+    pub name: String,
+    /// Parameters, from the name (`7b`, `8x7B`) or the config; `None` when unknown.
+    pub params: Option<f64>,
+    pub evidence: Evidence,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PythonPin {
+    /// As written: `3.10`, `>=3.9,<3.12`.
+    pub specifier: String,
+    #[serde(skip)]
+    pub versions: Option<VersionSpecifiers>,
+    pub evidence: Evidence,
+}
+
+impl Project {
+    /// A project from declarations alone, as a rule's test case writes it. Each kind of fact
+    /// gets a file of its own so evidence reads like a real project's.
+    pub fn from_declarations(
+        requirements: &[String],
+        conda: &[String],
+        settings: &[(String, SettingValue)],
+        model: Option<&str>,
+        python: Option<&str>,
+    ) -> Project {
+        let mut project = Project::default();
+        let at = |file: &str, line: usize| Evidence {
+            file: file.to_string(),
+            line: line as u32 + 1,
+        };
+        for (i, line) in requirements.iter().enumerate() {
+            if let Some(package) = requirements::parse_requirement(line, at("requirements.txt", i))
+            {
+                project.packages.push(package);
+            }
+        }
+        for (i, spec) in conda.iter().enumerate() {
+            conda::read_spec(spec, at("environment.yml", i), &mut project);
+        }
+        for (i, (key, value)) in settings.iter().enumerate() {
+            project.settings.push(Setting {
+                key: key.clone(),
+                value: value.clone(),
+                evidence: at("config.yaml", i),
+            });
+        }
+        if let Some(name) = model {
+            project.models.push(ModelRef {
+                name: name.to_string(),
+                params: params_from_name(name),
+                evidence: at("config.yaml", settings.len()),
+            });
+        }
+        if let Some(python) = python {
+            conda::read_spec(
+                &format!("python={python}"),
+                at("environment.yml", conda.len()),
+                &mut project,
+            );
+        }
+        project
+    }
+
+    pub fn packages_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a PackageDecl> {
+        self.packages.iter().filter(move |p| p.name == name)
+    }
+
+    /// Drops the packages whose environment marker excludes the target machine, noting each.
+    pub fn apply_markers(&mut self, target: &MarkerTarget) {
+        let Some(environment) = target.environment() else {
+            return;
+        };
+        let mut notes = Vec::new();
+        self.packages.retain(|package| {
+            let keep = package
+                .marker
+                .as_ref()
+                .is_none_or(|marker| marker.evaluate(environment, &[]));
+            if !keep {
+                notes.push(format!(
+                    "{}: {} is not for this machine (its marker excludes it)",
+                    package.evidence, package.name
+                ));
+            }
+            keep
+        });
+        self.notes.extend(notes);
+    }
+
+    pub fn setting(&self, key: &str) -> impl Iterator<Item = &Setting> {
+        self.settings.iter().filter(move |s| s.key == key)
+    }
+}
+
+/// PEP 503: lower case, runs of `-`, `_` and `.` become one `-`.
+pub fn normalize_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut pending_dash = false;
+    for c in name.trim().chars() {
+        if matches!(c, '-' | '_' | '.') {
+            pending_dash = !out.is_empty();
+        } else {
+            if pending_dash {
+                out.push('-');
+                pending_dash = false;
+            }
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_name;
+
+    #[test]
+    fn names_are_normalized_as_pep_503_says() {
+        assert_eq!(normalize_name("Flash_Attn"), "flash-attn");
+        assert_eq!(normalize_name("ruamel.yaml"), "ruamel-yaml");
+        assert_eq!(normalize_name("a-_.b"), "a-b");
+        assert_eq!(normalize_name("PyYAML"), "pyyaml");
+    }
+}

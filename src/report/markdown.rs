@@ -1,0 +1,116 @@
+//! The report as a Markdown document, in the founding assessment's shape, for an issue or
+//! `$GITHUB_STEP_SUMMARY`.
+
+use std::fmt::Write;
+
+use super::text::{icon, label, places, specification};
+use crate::assessment::Assessment;
+use crate::rules::Status;
+
+pub fn render(assessment: &Assessment) -> String {
+    let mut out = String::from("# Hardware Assessment\n\n## System Specifications\n\n");
+    for (name, value) in specification(assessment) {
+        let _ = writeln!(out, "- **{name}**: {value}");
+    }
+    let issues: Vec<_> = assessment
+        .findings
+        .iter()
+        .filter(|f| f.status >= Status::Warn)
+        .collect();
+    if !issues.is_empty() {
+        out.push_str("\n## Critical Compatibility Issues\n");
+        for finding in issues {
+            let _ = writeln!(out, "\n### {} {}\n", icon(finding.status), finding.title);
+            if !finding.evidence.is_empty() {
+                let _ = writeln!(out, "**Where**: {}\n", places(&finding.evidence));
+            }
+            if !finding.problem.is_empty() {
+                let _ = writeln!(out, "**Problem**: {}\n", finding.problem.trim());
+            }
+            bullets(&mut out, "Impact", &finding.impact);
+            bullets(&mut out, "Solution", &finding.solution);
+        }
+    }
+    out.push_str("\n## Compatibility Status by Component\n");
+    for status in [Status::Ok, Status::Warn, Status::Fail, Status::Unknown] {
+        let members: Vec<_> = assessment
+            .components
+            .iter()
+            .filter(|c| c.status == status)
+            .collect();
+        if members.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "\n### {} {}\n", icon(status), label(status));
+        for (index, component) in members.iter().enumerate() {
+            let place = places(&component.evidence);
+            let place = if place.is_empty() {
+                String::new()
+            } else {
+                format!(" ({place})")
+            };
+            let _ = writeln!(
+                out,
+                "{}. **{}** - {}{place}",
+                index + 1,
+                component.name,
+                component.summary
+            );
+        }
+    }
+    if let Some(memory) = &assessment.memory {
+        let _ = writeln!(
+            out,
+            "\n## Memory\n\n{}; {}.",
+            memory.arithmetic, memory.device
+        );
+    }
+    if !assessment.recommendations.is_empty() {
+        out.push_str("\n## Recommendations\n");
+        for (index, option) in assessment.recommendations.iter().enumerate() {
+            let _ = writeln!(out, "\n### Option {}: {}\n", index + 1, option.title);
+            let _ = writeln!(out, "**Best for**: {}\n", option.best_for);
+            for step in &option.steps {
+                let _ = writeln!(out, "- {step}");
+            }
+            let _ = writeln!(out, "- **Pros**: {}", option.pros.join("; "));
+            let _ = writeln!(out, "- **Cons**: {}", option.cons.join("; "));
+        }
+    }
+    if !assessment.changes.is_empty() {
+        out.push_str("\n## Required Code Changes\n\n");
+        for (index, change) in assessment.changes.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "{}. `{}:{}`: {}",
+                index + 1,
+                change.file,
+                change.line,
+                change.change
+            );
+        }
+    }
+    let s = &assessment.summary;
+    let _ = writeln!(
+        out,
+        "\n**Verdict**: {} {} ({} ok, {} warn, {} fail, {} unknown)",
+        icon(assessment.verdict),
+        label(assessment.verdict),
+        s.ok,
+        s.warn,
+        s.fail,
+        s.unknown
+    );
+    out
+}
+
+fn bullets(out: &mut String, name: &str, items: &[String]) {
+    if items.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "**{name}**:");
+    for item in items {
+        let _ = writeln!(out, "- {item}");
+    }
+    out.push('\n');
+}

@@ -1,0 +1,121 @@
+//! The facts a rule is judged against: the machine, the project, and what follows from both
+//! (the Python the project runs on, the memory estimate).
+
+use std::str::FromStr;
+
+use pep440_rs::Version;
+use version_ranges::Ranges;
+
+use super::catalogue::Catalogue;
+use super::memory::MemoryEstimate;
+use crate::profile::Profile;
+use crate::project::{PackageDecl, Project};
+
+#[derive(Clone)]
+pub struct Facts<'a> {
+    pub profile: &'a Profile,
+    pub project: &'a Project,
+    pub catalogue: &'a Catalogue,
+    pub python: JudgedPython,
+    pub memory: Option<MemoryEstimate>,
+    /// The package a `for_each` rule is judging now; `{each}` in a rule stands for it.
+    pub each: Option<String>,
+}
+
+/// The Python the project runs on: the one it pins, else this machine's.
+#[derive(Clone, Debug, Default)]
+pub struct JudgedPython {
+    pub versions: Option<Ranges<Version>>,
+    /// `3.13.5 (this machine's python3)`, `3.10 (pinned at environment.yml:5)`.
+    pub description: String,
+}
+
+impl<'a> Facts<'a> {
+    pub fn new(profile: &'a Profile, project: &'a Project, catalogue: &'a Catalogue) -> Facts<'a> {
+        let mut facts = Facts {
+            profile,
+            project,
+            catalogue,
+            python: judge_python(profile, project),
+            memory: None,
+            each: None,
+        };
+        facts.memory = catalogue
+            .memory_model
+            .as_ref()
+            .and_then(|model| model.estimate(&facts));
+        facts
+    }
+
+    /// `{each}` replaced by the package a `for_each` rule is judging.
+    pub fn resolve<'b>(&'b self, name: &'b str) -> &'b str {
+        match (&self.each, name) {
+            (Some(each), "{each}") => each,
+            _ => name,
+        }
+    }
+
+    /// The project's declarations of a package, under any of its names.
+    pub fn declared<'b>(&'b self, name: &'b str) -> impl Iterator<Item = &'b PackageDecl> {
+        let name = self.resolve(name);
+        self.project
+            .packages
+            .iter()
+            .filter(move |p| self.catalogue.canonical(&p.name) == name)
+    }
+}
+
+/// A pin that admits this machine's Python (`requires-python = ">=3.9"`) judges that Python;
+/// a pin that does not (`python=3.10` in environment.yml) judges the pinned one, because the
+/// environment the project builds will have it.
+pub fn judge_python(profile: &Profile, project: &Project) -> JudgedPython {
+    let probed = profile
+        .python
+        .as_ref()
+        .and_then(|python| python.version.as_deref())
+        .and_then(|text| Version::from_str(text).ok().map(|v| (text, v)));
+    let pinned = project.python.as_ref().and_then(|pin| {
+        pin.versions
+            .clone()
+            .map(|versions| (pin, Ranges::from(versions)))
+    });
+    match (pinned, probed) {
+        (Some((pin, range)), Some((text, version))) if range.contains(&version) => JudgedPython {
+            versions: Some(Ranges::singleton(version)),
+            description: format!(
+                "{text} (this machine's, within {} at {})",
+                pin.specifier, pin.evidence
+            ),
+        },
+        (Some((pin, range)), _) => JudgedPython {
+            versions: Some(range),
+            description: format!("{} (pinned at {})", pin.specifier, pin.evidence),
+        },
+        (None, Some((text, version))) => JudgedPython {
+            versions: Some(Ranges::singleton(version)),
+            description: format!("{text} (this machine's)"),
+        },
+        (None, None) => JudgedPython {
+            versions: None,
+            description: "unknown".to_string(),
+        },
+    }
+}
+
+/// The Python version environment markers are evaluated with: this machine's when the project
+/// runs on it, else the `X.Y` the project pins, else none.
+pub fn judged_python_version(profile: &Profile, project: &Project) -> Option<String> {
+    let judged = judge_python(profile, project);
+    if let Some(version) = judged.versions.as_ref().and_then(|v| v.as_singleton()) {
+        return Some(version.to_string());
+    }
+    let pin = project.python.as_ref()?;
+    let text = pin
+        .specifier
+        .trim_start_matches("==")
+        .trim_end_matches(".*");
+    text.chars()
+        .all(|c| c.is_ascii_digit() || c == '.')
+        .then(|| text.to_string())
+        .filter(|t| !t.is_empty())
+}

@@ -1,0 +1,16 @@
+//! The rules engine: YAML rules (built in, plus `--rules` files) judged against a machine and a
+//! project. Knowledge lives in `rules/*.yaml`; this module only knows the grammar.
+
+mod catalogue;
+mod condition;
+mod engine;
+mod facts;
+mod memory;
+mod model;
+mod selftest;
+
+pub use catalogue::{Catalogue, LintIssue, LoadedRule, Recommendation};
+pub use engine::assess;
+pub use facts::judged_python_version;
+pub use model::{Rule, Status};
+pub use selftest::{TestFailure, run_tests, test_profile};

@@ -1,0 +1,279 @@
+//! The rule grammar: what a rule file may say. README.md's "Writing a rule" documents it.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::profile::{Arch, Os, Profile};
+
+/// `ok`, `warn`, `fail`, and (for components no rule judged) `unknown`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Unknown,
+    Ok,
+    Warn,
+    Fail,
+}
+
+impl Status {
+    /// How bad a status is, for "the worst finding wins": fail > warn > unknown > ok.
+    pub fn severity(self) -> u8 {
+        match self {
+            Status::Ok => 0,
+            Status::Unknown => 1,
+            Status::Warn => 2,
+            Status::Fail => 3,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Unknown => "unknown",
+            Status::Ok => "ok",
+            Status::Warn => "warn",
+            Status::Fail => "fail",
+        }
+    }
+}
+
+/// One rule as written in `rules/*.yaml`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    pub id: String,
+    /// The component the finding is about; `{each}` under `for_each`.
+    pub component: String,
+    /// Judge each of these packages on its own, with `{each}` standing for it in `component`,
+    /// `package` conditions and `changes` (one rule for a family such as the CUDA packages).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub for_each: Vec<String>,
+    pub when: Condition,
+    pub status: Status,
+    /// What a version range that straddles the rule's range yields (default `warn`): `ignore`
+    /// where the installer itself picks a good version (a Python wheel floor under an open range).
+    #[serde(default)]
+    pub partial: Partial,
+    pub title: String,
+    /// One line for the status table; the title when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    #[serde(default)]
+    pub problem: String,
+    #[serde(default)]
+    pub impact: Vec<String>,
+    #[serde(default)]
+    pub solution: Vec<String>,
+    #[serde(default)]
+    pub changes: Vec<Change>,
+    /// Ids of options in `rules/recommendations.yaml` this finding makes worth showing.
+    #[serde(default)]
+    pub recommend: Vec<String>,
+    pub source: Sources,
+    pub verified: String,
+    #[serde(default)]
+    pub tests: Vec<RuleTest>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Partial {
+    #[default]
+    Warn,
+    Ignore,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum Sources {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Sources {
+    pub fn list(&self) -> Vec<&str> {
+        match self {
+            Sources::One(one) => vec![one.as_str()],
+            Sources::Many(many) => many.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// When a rule applies. Leaves test one fact; `all`/`any`/`not` combine them.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Condition {
+    All(Vec<Condition>),
+    Any(Vec<Condition>),
+    Not(Box<Condition>),
+    /// The project declares the package (conda names mapped through `aliases`), optionally within
+    /// a version range: `package: torch` or `package: { name: torch, version: "<2.6" }`.
+    Package(PackageCondition),
+    Os(OneOrMany<Os>),
+    /// A PEP 440 specifier on the OS version: `">=14"`.
+    OsVersion(String),
+    Arch(OneOrMany<Arch>),
+    /// A GPU of this vendor is present: `nvidia`, `amd`, `apple`, `intel`, or `none`/`any`.
+    Gpu(OneOrMany<String>),
+    /// A specifier on the highest CUDA version the NVIDIA driver supports: `"<12.1"`.
+    Cuda(String),
+    /// A specifier on the NVIDIA GPU's compute capability: `"<8.0"`.
+    ComputeCapability(String),
+    /// A specifier on the NVIDIA driver version: `"<580"`.
+    Driver(String),
+    /// A comparison on RAM: `"< 16 GB"`.
+    Ram(String),
+    /// A comparison on the largest GPU's memory: `"< 24 GB"`.
+    Vram(String),
+    /// A specifier on the Python the project runs on: `">=3.13"`.
+    Python(String),
+    /// A training setting's value.
+    Setting(SettingCondition),
+    /// A comparison on the model's size in parameters: `">= 6B"`.
+    ModelParams(String),
+    /// The memory model's verdict for the project's model and workload.
+    Memory(Fit),
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum OneOrMany<T> {
+    One(T),
+    Many(Vec<T>),
+}
+
+impl<T: PartialEq> OneOrMany<T> {
+    pub fn contains(&self, item: &T) -> bool {
+        match self {
+            OneOrMany::One(one) => one == item,
+            OneOrMany::Many(many) => many.contains(item),
+        }
+    }
+
+    pub fn items(&self) -> Vec<&T> {
+        match self {
+            OneOrMany::One(one) => vec![one],
+            OneOrMany::Many(many) => many.iter().collect(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum PackageCondition {
+    Name(String),
+    Range {
+        name: String,
+        #[serde(default)]
+        version: Option<String>,
+    },
+}
+
+impl PackageCondition {
+    pub fn name(&self) -> &str {
+        match self {
+            PackageCondition::Name(name) | PackageCondition::Range { name, .. } => name,
+        }
+    }
+
+    pub fn version(&self) -> Option<&str> {
+        match self {
+            PackageCondition::Name(_) => None,
+            PackageCondition::Range { version, .. } => version.as_deref(),
+        }
+    }
+}
+
+/// `setting: { key: load_in_4bit, is: true }`; `matches: "paged_*"` for a prefix/suffix glob;
+/// `above`/`below` for numbers; neither means "the key is set".
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettingCondition {
+    pub key: String,
+    #[serde(default, rename = "is", skip_serializing_if = "Option::is_none")]
+    pub equals: Option<OneOrMany<SettingLiteral>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matches: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub above: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum SettingLiteral {
+    Bool(bool),
+    Number(f64),
+    Text(String),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fit {
+    /// The estimate exceeds the memory available.
+    DoesNotFit,
+    /// The estimate takes most of it (above the model's `tight_ratio`).
+    Tight,
+    Fits,
+}
+
+/// A change a finding calls for; resolved to `file:line` against the project.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Change {
+    /// Remove the package's declaration.
+    RemovePackage(String),
+    /// Replace a package by another (`faiss-gpu` → `faiss-cpu`).
+    ReplacePackage { from: String, to: String },
+    /// Replace the declaration by this requirement (`bitsandbytes>=0.50`).
+    Require(String),
+    /// Set a training setting.
+    Set { key: String, value: SettingLiteral },
+}
+
+/// A rule's own test case: a machine, a project, and the status the rule must give.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleTest {
+    pub profile: TestProfile,
+    #[serde(default)]
+    pub project: TestProject,
+    /// `ok`, `warn`, `fail`, or `none` when the rule must not fire.
+    pub expect: Expect,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum TestProfile {
+    /// One of the built-in test machines (`fixtures/profiles/NAME.yaml`).
+    Named(String),
+    Inline(Box<Profile>),
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestProject {
+    /// Lines of a requirements.txt.
+    #[serde(default)]
+    pub requirements: Vec<String>,
+    /// conda specs of an environment.yml.
+    #[serde(default)]
+    pub conda: Vec<String>,
+    /// Training settings.
+    #[serde(default)]
+    pub settings: BTreeMap<String, SettingLiteral>,
+    /// The model name, as a config would give it.
+    #[serde(default)]
+    pub model: Option<String>,
+    /// The Python the project pins.
+    #[serde(default)]
+    pub python: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Expect {
+    Ok,
+    Warn,
+    Fail,
+    None,
+}
