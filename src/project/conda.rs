@@ -63,7 +63,7 @@ pub(super) fn read_spec(spec: &str, evidence: Evidence, project: &mut Project) {
     let spec = spec.split('#').next().unwrap_or("").trim();
     let spec = spec.rsplit("::").next().unwrap_or(spec);
     let split = spec
-        .find(|c: char| matches!(c, '=' | '<' | '>' | '!' | '~' | ' '))
+        .find(['=', '<', '>', '!', '~', ' '])
         .unwrap_or(spec.len());
     let (name, constraint) = spec.split_at(split);
     let name = normalize_name(name);

@@ -173,14 +173,14 @@ fn collect(node: &Spanned<Node>, parent: &str, file: &str, project: &mut Project
                 };
                 // `model: {name: ...}` names a model as `model.name`.
                 let tail = format!("{parent}.{name}");
-                if MODEL_KEYS.contains(&name) || MODEL_KEYS.contains(&tail.as_str()) {
-                    if let Some(model_name) = value.value.as_text() {
-                        project.models.push(ModelRef {
-                            name: model_name.to_string(),
-                            params: model::params_from_name(model_name),
-                            evidence: evidence.clone(),
-                        });
-                    }
+                if (MODEL_KEYS.contains(&name) || MODEL_KEYS.contains(&tail.as_str()))
+                    && let Some(model_name) = value.value.as_text()
+                {
+                    project.models.push(ModelRef {
+                        name: model_name.to_string(),
+                        params: model::params_from_name(model_name),
+                        evidence: evidence.clone(),
+                    });
                 }
                 if SETTING_KEYS.contains(&name)
                     && let Some(value) = scalar(&value.value)

@@ -12,7 +12,7 @@ pub fn params_from_name(name: &str) -> Option<f64> {
 
 /// The tokens of a name split at `-`, `_`, `/`, `:` and spaces (dots stay: `0.5B`, `2.5`).
 fn tokens(name: &str) -> impl Iterator<Item = &str> {
-    name.split(|c: char| matches!(c, '-' | '_' | ' ' | ':'))
+    name.split(['-', '_', ' ', ':'])
 }
 
 /// `7b`, `13B`, `0.5B`, `350m`, `8x7B`, `1.1B`.

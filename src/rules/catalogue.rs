@@ -161,9 +161,9 @@ impl Catalogue {
                 || !rule
                     .id
                     .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
             {
-                issue("ids are kebab-case: lower-case letters, digits and `-`".to_string());
+                issue("ids are kebab-case: lower-case letters, digits, `-` and `.`".to_string());
             }
             if rule.source.list().iter().all(|s| s.trim().is_empty()) {
                 issue("has no source".to_string());

@@ -114,6 +114,12 @@ fn has_gpu(facts: &Facts, vendor: &str) -> bool {
     }
 }
 
+/// A specifier as a set of release versions: `==13.0.*` and `>=13` then agree that 13.0 is in
+/// both, where PEP 440's pre-release boundaries (`13.0.dev0`) would make them straddle.
+pub fn release_range(spec: VersionSpecifiers) -> Ranges<Version> {
+    pep440_rs::release_specifiers_to_ranges(spec)
+}
+
 /// Parses a specifier, accepting a bare version (`"14"`) as `==14`.
 pub fn specifiers(spec: &str) -> Option<VersionSpecifiers> {
     VersionSpecifiers::from_str(spec)
@@ -208,7 +214,7 @@ fn package_truth(condition: &PackageCondition, facts: &Facts, trace: &mut Trace)
     let rule_range = match condition.version() {
         None => Ranges::full(),
         Some(spec) => match specifiers(spec) {
-            Some(spec) => Ranges::from(spec),
+            Some(spec) => release_range(spec),
             None => return Truth::Unknown,
         },
     };
@@ -217,7 +223,7 @@ fn package_truth(condition: &PackageCondition, facts: &Facts, trace: &mut Trace)
         let declared_range = declared
             .versions
             .clone()
-            .map_or_else(Ranges::full, Ranges::from);
+            .map_or_else(Ranges::full, release_range);
         let (truth, avoid) = if declared_range.subset_of(&rule_range) {
             (Truth::Yes, None)
         } else if declared_range.is_disjoint(&rule_range) {
@@ -277,7 +283,7 @@ fn python_truth(facts: &Facts, spec: &str) -> Truth {
     let Some(spec) = specifiers(spec) else {
         return Truth::Unknown;
     };
-    let rule = Ranges::from(spec);
+    let rule = release_range(spec);
     if judged.subset_of(&rule) {
         Truth::Yes
     } else if judged.is_disjoint(&rule) {
@@ -413,14 +419,14 @@ mod tests {
 
     #[test]
     fn version_sets_read_back_as_specifiers() {
-        let declared = Ranges::from(VersionSpecifiers::from_str(">=0.43.1").unwrap());
-        let rule = Ranges::from(VersionSpecifiers::from_str("<0.50").unwrap());
+        let declared = release_range(VersionSpecifiers::from_str(">=0.43.1").unwrap());
+        let rule = release_range(VersionSpecifiers::from_str("<0.50").unwrap());
         assert_eq!(
             describe(&declared.intersection(&rule.complement())),
             ">=0.50"
         );
         assert_eq!(
-            describe(&Ranges::from(
+            describe(&release_range(
                 VersionSpecifiers::from_str(">=2.1,<3").unwrap()
             )),
             ">=2.1,<3"

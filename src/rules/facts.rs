@@ -7,6 +7,7 @@ use pep440_rs::Version;
 use version_ranges::Ranges;
 
 use super::catalogue::Catalogue;
+use super::condition::release_range;
 use super::memory::MemoryEstimate;
 use crate::profile::Profile;
 use crate::project::{PackageDecl, Project};
@@ -73,11 +74,15 @@ pub fn judge_python(profile: &Profile, project: &Project) -> JudgedPython {
         .python
         .as_ref()
         .and_then(|python| python.version.as_deref())
-        .and_then(|text| Version::from_str(text).ok().map(|v| (text, v)));
+        .and_then(|text| {
+            Version::from_str(text)
+                .ok()
+                .map(|v| (text, v.only_release()))
+        });
     let pinned = project.python.as_ref().and_then(|pin| {
         pin.versions
             .clone()
-            .map(|versions| (pin, Ranges::from(versions)))
+            .map(|versions| (pin, release_range(versions)))
     });
     match (pinned, probed) {
         (Some((pin, range)), Some((text, version))) if range.contains(&version) => JudgedPython {

@@ -208,6 +208,10 @@ pub enum SettingLiteral {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[expect(
+    clippy::enum_variant_names,
+    reason = "the words rule authors write: does_not_fit, tight, fits"
+)]
 pub enum Fit {
     /// The estimate exceeds the memory available.
     DoesNotFit,
