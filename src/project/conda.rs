@@ -88,6 +88,7 @@ pub(super) fn read_spec(spec: &str, evidence: Evidence, project: &mut Project) {
         versions,
         marker: None,
         installer: Installer::Conda,
+        url: None,
         raw: spec.to_string(),
         evidence,
     });

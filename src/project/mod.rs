@@ -40,6 +40,8 @@ pub struct Project {
     pub models: Vec<ModelRef>,
     /// The Python version the project pins, if it pins one.
     pub python: Option<PythonPin>,
+    /// Package indexes the project installs from (`--index-url`, `--extra-index-url`, uv sources).
+    pub indexes: Vec<PackageIndex>,
     /// Things the reader noticed and skipped, for the report's notes.
     pub notes: Vec<String>,
     /// Requirements files already read, so one reached twice (directly and through `-r`) counts once.
@@ -68,9 +70,38 @@ pub struct PackageDecl {
     #[serde(skip)]
     pub marker: Option<MarkerTree>,
     pub installer: Installer,
+    /// A direct reference (`pkg @ https://…whl`, `git+https://…`), as written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
     /// The declaring line as written, for fixes that edit it.
     pub raw: String,
     pub evidence: Evidence,
+}
+
+/// A package index a project installs from.
+#[derive(Clone, Debug, Serialize)]
+pub struct PackageIndex {
+    pub url: String,
+    pub evidence: Evidence,
+}
+
+impl PackageIndex {
+    /// The CUDA version a PyTorch-style index serves (`…/whl/cu121` → `12.1`, `cu130` → `13.0`).
+    pub fn cuda_version(&self) -> Option<String> {
+        self.url
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .and_then(|last| last.strip_prefix("cu"))
+            .filter(|digits| digits.len() >= 3 && digits.chars().all(|c| c.is_ascii_digit()))
+            .map(|digits| {
+                format!(
+                    "{}.{}",
+                    &digits[..digits.len() - 1],
+                    &digits[digits.len() - 1..]
+                )
+            })
+    }
 }
 
 /// A training setting such as `load_in_4bit: true`, found at any depth of a config.
@@ -217,6 +248,34 @@ pub fn normalize_name(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::normalize_name;
+
+    #[test]
+    fn cuda_indexes_name_their_version() {
+        let index = |url: &str| super::PackageIndex {
+            url: url.to_string(),
+            evidence: super::Evidence {
+                file: "r.txt".into(),
+                line: 1,
+            },
+        };
+        assert_eq!(
+            index("https://download.pytorch.org/whl/cu121")
+                .cuda_version()
+                .as_deref(),
+            Some("12.1")
+        );
+        assert_eq!(
+            index("https://download.pytorch.org/whl/cu130/")
+                .cuda_version()
+                .as_deref(),
+            Some("13.0")
+        );
+        assert_eq!(
+            index("https://download.pytorch.org/whl/cpu").cuda_version(),
+            None
+        );
+        assert_eq!(index("https://pypi.org/simple").cuda_version(), None);
+    }
 
     #[test]
     fn names_are_normalized_as_pep_503_says() {

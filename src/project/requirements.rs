@@ -98,8 +98,14 @@ fn read_line(
                         .push(format!("{evidence}: included file {value} was not found"));
                 }
             }
+            "-i" | "--index-url" | "--extra-index-url" => {
+                project.indexes.push(super::PackageIndex {
+                    url: value.to_string(),
+                    evidence,
+                })
+            }
             // Constraints limit versions but install nothing; editable and local installs name
-            // the project itself; index options are read by the later scanner work.
+            // the project itself.
             _ => {}
         }
         return Ok(());
@@ -134,12 +140,17 @@ fn package(parsed: Requirement, raw: &str, evidence: Evidence) -> PackageDecl {
         .map(ToString::to_string)
         .unwrap_or_default();
     let marker = (!parsed.marker.is_true()).then(|| parsed.marker.clone());
+    let url = match &parsed.version_or_url {
+        Some(VersionOrUrl::Url(url)) => Some(url.to_string()),
+        _ => None,
+    };
     PackageDecl {
         name: super::normalize_name(parsed.name.as_ref()),
         specifier,
         versions,
         marker,
         installer: Installer::Pip,
+        url,
         raw: raw.to_string(),
         evidence,
     }
