@@ -12,21 +12,26 @@ use crate::rules::Status;
 
 /// `width`: the columns to fit; `None` lets the table measure the terminal.
 pub fn render(assessment: &Assessment, width: Option<u16>) -> String {
+    // An unconfigured table knows the terminal's width when there is one.
+    let width = width
+        .or_else(|| Table::new().width())
+        .unwrap_or(100)
+        .max(40);
     let mut out = String::new();
     heading(&mut out, "System");
     for (name, value) in specification(assessment) {
         let _ = writeln!(out, "  {:<8} {value}", name.bold());
     }
-    critical_issues(&mut out, assessment);
-    components(&mut out, assessment, width);
+    critical_issues(&mut out, assessment, width);
+    components(&mut out, assessment, Some(width));
     if let Some(memory) = &assessment.memory {
         heading(&mut out, "Memory");
-        let _ = writeln!(out, "  {}", memory.arithmetic);
-        let _ = writeln!(out, "  {}", memory.device);
+        wrap(&mut out, "  ", "  ", &memory.arithmetic, width);
+        wrap(&mut out, "  ", "  ", &memory.device, width);
     }
-    recommendations(&mut out, assessment);
+    recommendations(&mut out, assessment, width);
     changes(&mut out, assessment);
-    notes(&mut out, assessment);
+    notes(&mut out, assessment, width);
     verdict(&mut out, assessment);
     out
 }
@@ -44,7 +49,23 @@ fn paint(status: Status, text: &str) -> String {
     }
 }
 
-fn critical_issues(out: &mut String, assessment: &Assessment) {
+/// Writes `text` wrapped at `width`, the first line after `first`, the rest after `rest`.
+fn wrap(out: &mut String, first: &str, rest: &str, text: &str, width: u16) {
+    let options = textwrap::Options::new(usize::from(width))
+        .initial_indent(first)
+        .subsequent_indent(rest);
+    for line in textwrap::wrap(text.trim(), options) {
+        let _ = writeln!(out, "{line}");
+    }
+}
+
+/// A labelled field of a finding: `     Problem   text…` with the text's lines aligned.
+fn field(out: &mut String, name: &str, text: &str, width: u16) {
+    let first = format!("     {name:<9} ");
+    wrap(out, &first, &" ".repeat(15), text, width);
+}
+
+fn critical_issues(out: &mut String, assessment: &Assessment, width: u16) {
     let issues: Vec<_> = assessment
         .findings
         .iter()
@@ -56,32 +77,30 @@ fn critical_issues(out: &mut String, assessment: &Assessment) {
     heading(out, "Critical issues");
     for finding in issues {
         let title = format!("{} {}", icon(finding.status), finding.title);
-        let _ = writeln!(out, "\n  {}", paint(finding.status, &title).bold());
+        let mut lines = String::new();
+        wrap(&mut lines, "  ", "     ", &title, width);
+        let _ = write!(out, "\n{}", paint(finding.status, &lines).bold());
         if !finding.evidence.is_empty() {
-            let _ = writeln!(
-                out,
-                "     {:<9} {}",
-                "Where".dimmed(),
-                places(&finding.evidence)
-            );
+            field(out, "Where", &places(&finding.evidence), width);
         }
         if !finding.problem.is_empty() {
-            let _ = writeln!(
-                out,
-                "     {:<9} {}",
-                "Problem".dimmed(),
-                finding.problem.trim()
-            );
+            field(out, "Problem", &finding.problem, width);
         }
-        list(out, "Impact", &finding.impact);
-        list(out, "Solution", &finding.solution);
+        list(out, "Impact", &finding.impact, width);
+        list(out, "Solution", &finding.solution, width);
     }
 }
 
-fn list(out: &mut String, name: &str, items: &[String]) {
+fn list(out: &mut String, name: &str, items: &[String], width: u16) {
     for (index, item) in items.iter().enumerate() {
         let name = if index == 0 { name } else { "" };
-        let _ = writeln!(out, "     {:<9} • {item}", name.dimmed());
+        wrap(
+            out,
+            &format!("     {name:<9} • "),
+            &" ".repeat(17),
+            item,
+            width,
+        );
     }
 }
 
@@ -91,7 +110,7 @@ fn components(out: &mut String, assessment: &Assessment, width: Option<u16>) {
     table
         .load_style(presets::UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(vec!["", "Component", "Status", "Why", "Where"]);
+        .set_header(vec!["", "Component", "Why", "Where"]);
     if let Some(width) = width {
         table.set_width(width);
     }
@@ -101,27 +120,39 @@ fn components(out: &mut String, assessment: &Assessment, width: Option<u16>) {
         table.add_row(vec![
             icon(component.status).to_string(),
             component.name.clone(),
-            label(component.status).to_string(),
             component.summary.clone(),
             places(&component.evidence),
         ]);
     }
     let _ = writeln!(out, "{table}");
+    let legend: Vec<String> = [Status::Ok, Status::Warn, Status::Fail, Status::Unknown]
+        .iter()
+        .map(|s| format!("{} {}", icon(*s), label(*s).to_lowercase()))
+        .collect();
+    let _ = writeln!(out, "  {}", legend.join("   ").dimmed());
 }
 
-fn recommendations(out: &mut String, assessment: &Assessment) {
+fn recommendations(out: &mut String, assessment: &Assessment, width: u16) {
     if assessment.recommendations.is_empty() {
         return;
     }
     heading(out, "Recommendations");
     for (index, option) in assessment.recommendations.iter().enumerate() {
-        let _ = writeln!(out, "\n  {}. {}", index + 1, option.title.bold());
-        let _ = writeln!(out, "     {:<9} {}", "Best for".dimmed(), option.best_for);
+        let mut title = String::new();
+        wrap(
+            &mut title,
+            &format!("  {}. ", index + 1),
+            "     ",
+            &option.title,
+            width,
+        );
+        let _ = write!(out, "\n{}", title.bold());
+        field(out, "Best for", &option.best_for, width);
         for step in &option.steps {
-            let _ = writeln!(out, "     • {step}");
+            wrap(out, "     • ", "       ", step, width);
         }
-        list(out, "Pros", &option.pros);
-        list(out, "Cons", &option.cons);
+        list(out, "Pros", &option.pros, width);
+        list(out, "Cons", &option.cons, width);
     }
 }
 
@@ -147,13 +178,13 @@ fn changes(out: &mut String, assessment: &Assessment) {
     }
 }
 
-fn notes(out: &mut String, assessment: &Assessment) {
+fn notes(out: &mut String, assessment: &Assessment, width: u16) {
     if assessment.notes.is_empty() {
         return;
     }
     heading(out, "Notes");
     for note in &assessment.notes {
-        let _ = writeln!(out, "  {}", note.dimmed());
+        wrap(out, "  ", "    ", note, width);
     }
 }
 

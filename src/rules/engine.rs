@@ -66,7 +66,7 @@ pub fn assess(profile: &Profile, project: &Project, catalogue: &Catalogue) -> As
                 cons: r.cons.clone(),
             })
             .collect(),
-        changes: changes.into_iter().collect(),
+        changes: distinct(changes),
         memory: facts.memory.as_ref().map(|m| MemoryOut {
             model: m.model.name.clone(),
             params: m.model.params,
@@ -79,6 +79,20 @@ pub fn assess(profile: &Profile, project: &Project, catalogue: &Catalogue) -> As
         summary,
         notes: project.notes.clone(),
     }
+}
+
+/// The changes in file order, each edit once even when several rules call for it.
+fn distinct(changes: BTreeSet<ChangeAt>) -> Vec<ChangeAt> {
+    let mut out: Vec<ChangeAt> = Vec::new();
+    for change in changes {
+        let seen = out
+            .iter()
+            .any(|c| (&c.file, c.line, &c.change) == (&change.file, change.line, &change.change));
+        if !seen {
+            out.push(change);
+        }
+    }
+    out
 }
 
 pub struct Fired {
@@ -124,7 +138,9 @@ fn fire(loaded: &LoadedRule, facts: &Facts) -> Option<Fired> {
             .map(|avoid| (p.name.clone(), avoid.clone()))
     });
     let changes = match &avoid {
-        Some((name, avoid)) if truth == Truth::Partial => {
+        // Only a failure is avoided by other versions; a warning's "other versions" are the
+        // worse ones, and an ok rule needs nothing.
+        Some((name, avoid)) if truth == Truth::Partial && rule.status == Status::Fail => {
             solution.insert(
                 0,
                 format!("Require {name}{avoid}: those versions avoid this problem"),

@@ -1,0 +1,301 @@
+//! The `mlcompat` binary end to end: the founding case, exit codes, colour, bad input.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+const FOUNDING: &str = "fixtures/projects/qlora-founding";
+const UNPINNED: &str = "fixtures/projects/qlora-unpinned";
+const M2: &str = "fixtures/profiles/macbook-m2-8gb.yaml";
+const A100: &str = "fixtures/profiles/linux-a100-80gb.yaml";
+
+fn mlcompat() -> Command {
+    let mut command = Command::cargo_bin("mlcompat").expect("the binary is built");
+    command.env_remove("NO_COLOR").env("COLUMNS", "100");
+    command
+}
+
+/// `check --format json`, parsed, with its exit code.
+fn check_json(project: &str, profile: &str) -> (Value, i32) {
+    let output = mlcompat()
+        .args(["check", project, "--profile", profile, "--format", "json"])
+        .output()
+        .expect("mlcompat runs");
+    let report = serde_json::from_slice(&output.stdout).expect("stdout is one JSON document");
+    (report, output.status.code().expect("exited"))
+}
+
+fn status_of<'a>(report: &'a Value, component: &str) -> &'a str {
+    report["components"]
+        .as_array()
+        .expect("components is a list")
+        .iter()
+        .find(|c| c["name"] == component)
+        .unwrap_or_else(|| panic!("no component {component} in {report:#}"))["status"]
+        .as_str()
+        .expect("status is a string")
+}
+
+#[test]
+fn the_founding_case_on_the_m2() {
+    let (report, code) = check_json(FOUNDING, M2);
+    for failing in [
+        "bitsandbytes",
+        "pytorch-cuda",
+        "cudatoolkit",
+        "load_in_4bit",
+    ] {
+        assert_eq!(status_of(&report, failing), "fail", "{failing}");
+    }
+    assert_ne!(status_of(&report, "memory"), "ok");
+    assert_eq!(status_of(&report, "torch"), "warn");
+    for working in ["transformers", "peft", "datasets"] {
+        assert_eq!(status_of(&report, working), "ok", "{working}");
+    }
+    assert_eq!(report["verdict"], "fail");
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn the_memory_finding_quotes_the_need_and_the_gpu_share() {
+    let (report, _) = check_json(FOUNDING, M2);
+    let memory = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["component"] == "memory")
+        .expect("a memory finding");
+    let problem = memory["problem"].as_str().unwrap();
+    assert!(problem.contains("7B params"), "{problem}");
+    assert!(problem.contains("of the 8 GB"), "{problem}");
+}
+
+#[test]
+fn nothing_fails_on_the_a100() {
+    let (report, code) = check_json(FOUNDING, A100);
+    for component in report["components"].as_array().unwrap() {
+        assert_ne!(component["status"], "fail", "{component:#}");
+    }
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn unpinned_bitsandbytes_on_the_m2_warns_and_names_the_version_that_works() {
+    let (report, _) = check_json(UNPINNED, M2);
+    assert_eq!(status_of(&report, "bitsandbytes"), "warn");
+    let changes: Vec<&str> = report["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["change"].as_str().unwrap())
+        .collect();
+    assert!(
+        changes.contains(&"`bitsandbytes` -> `bitsandbytes>=0.50`"),
+        "{changes:?}"
+    );
+}
+
+#[test]
+fn fail_on_sets_the_exit_code() {
+    let run = |fail_on: &str| {
+        mlcompat()
+            .args(["check", FOUNDING, "--profile", A100, "--fail-on", fail_on])
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
+    // On the A100 the worst is a warning (PyPI torch is a CUDA 13 build, the driver is 535).
+    assert_eq!(run("fail"), Some(0));
+    assert_eq!(run("warn"), Some(1));
+    assert_eq!(run("never"), Some(0));
+    let never_on_m2 = mlcompat()
+        .args(["check", FOUNDING, "--profile", M2, "--fail-on", "never"])
+        .output()
+        .unwrap();
+    assert_eq!(never_on_m2.status.code(), Some(0));
+}
+
+#[test]
+fn colour_follows_the_flag_and_no_color() {
+    let escape = predicate::str::contains("\u{1b}[");
+    mlcompat()
+        .args(["check", FOUNDING, "--profile", M2, "--color", "always"])
+        .assert()
+        .stdout(escape.clone());
+    mlcompat()
+        .args(["check", FOUNDING, "--profile", M2, "--color", "never"])
+        .assert()
+        .stdout(escape.clone().not());
+    // Piped (as here) with `auto`, and with NO_COLOR set: no escapes.
+    mlcompat()
+        .args(["check", FOUNDING, "--profile", M2])
+        .assert()
+        .stdout(escape.clone().not());
+    mlcompat()
+        .env("NO_COLOR", "1")
+        .args(["check", FOUNDING, "--profile", M2, "--color", "auto"])
+        .assert()
+        .stdout(escape.not());
+}
+
+#[test]
+fn a_bad_profile_exits_2_naming_the_file_and_line() {
+    let cases = [
+        (
+            "fixtures/profiles-bad/unknown-key.yaml",
+            ":4:",
+            "unknown field `ram`",
+        ),
+        ("fixtures/profiles-bad/wrong-type.yaml", ":4:", "invalid"),
+        (
+            "fixtures/profiles-bad/future-schema.yaml",
+            ":1:",
+            "upgrade mlcompat",
+        ),
+        ("fixtures/profiles-bad/malformed.yaml", ":3:", ""),
+    ];
+    for (file, line, words) in cases {
+        mlcompat()
+            .args(["check", FOUNDING, "--profile", file])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(format!("{file}{line}")))
+            .stderr(predicate::str::contains(words));
+    }
+}
+
+#[test]
+fn a_missing_file_exits_2_naming_it() {
+    mlcompat()
+        .args([
+            "check",
+            FOUNDING,
+            "--profile",
+            "fixtures/profiles/no-such.yaml",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "fixtures/profiles/no-such.yaml: no such file",
+        ));
+    mlcompat()
+        .args([
+            "check",
+            "fixtures/projects/no-such-project",
+            "--profile",
+            M2,
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no-such-project"));
+}
+
+#[test]
+fn an_unknown_format_exits_2() {
+    mlcompat()
+        .args(["check", FOUNDING, "--profile", M2, "--format", "yml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--format"));
+}
+
+#[test]
+fn json_errors_still_give_a_json_document() {
+    let output = mlcompat()
+        .args([
+            "check",
+            FOUNDING,
+            "--profile",
+            "fixtures/profiles-bad/unknown-key.yaml",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let document: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        document["error"]["file"],
+        "fixtures/profiles-bad/unknown-key.yaml"
+    );
+    assert_eq!(document["error"]["line"], 4);
+}
+
+#[test]
+fn rules_test_and_lint_pass_on_the_builtin_catalogue() {
+    mlcompat()
+        .args(["rules", "test"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(" 0 failed"));
+    mlcompat()
+        .args(["rules", "lint"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(" 0 problems"));
+}
+
+#[test]
+fn rules_list_and_show() {
+    mlcompat()
+        .args(["rules", "list"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "bitsandbytes-no-apple-gpu-backend",
+        ));
+    mlcompat()
+        .args(["rules", "show", "bitsandbytes-no-apple-gpu-backend"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("source:"))
+        .stdout(predicate::str::contains("rules/bitsandbytes.yaml:"));
+    mlcompat()
+        .args(["rules", "show", "no-such-rule"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn extra_rules_are_added_and_bad_ones_are_refused_with_a_line() {
+    let folder = tempfile::tempdir().unwrap();
+    let extra = folder.path().join("extra.yaml");
+    std::fs::write(
+        &extra,
+        "rules:\n  - id: sqlalchemy-ok\n    component: sqlalchemy\n    when: { package: sqlalchemy }\n    status: ok\n    title: fine\n    source: test\n    verified: 2026-11-29\n    tests:\n      - { profile: macbook-m2-8gb, project: { requirements: [sqlalchemy] }, expect: ok }\n",
+    )
+    .unwrap();
+    let output = mlcompat()
+        .args([
+            "check",
+            FOUNDING,
+            "--profile",
+            M2,
+            "--format",
+            "json",
+            "--rules",
+        ])
+        .arg(&extra)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(status_of(&report, "sqlalchemy"), "ok");
+    mlcompat()
+        .args(["rules", "test"])
+        .arg(&extra)
+        .assert()
+        .success();
+
+    std::fs::write(
+        &extra,
+        "rules:\n  - id: x\n    component: x\n    when: { cpu_brand: amd }\n",
+    )
+    .unwrap();
+    mlcompat()
+        .args(["check", FOUNDING, "--profile", M2, "--rules"])
+        .arg(&extra)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("extra.yaml:4:"));
+}
