@@ -26,6 +26,13 @@ impl ByteSize {
     }
 
     /// Parses `8 GB`, `8GB`, `7.5 GiB`, `512M`, `1024` (bytes).
+    ///
+    /// ```
+    /// use mlcompat::size::ByteSize;
+    /// assert_eq!(ByteSize::parse("8 GB"), Ok(ByteSize(8 * 1024 * 1024 * 1024)));
+    /// assert_eq!(ByteSize::parse("8 GB"), ByteSize::parse("8GiB"));
+    /// assert!(ByteSize::parse("8 parsecs").is_err());
+    /// ```
     pub fn parse(text: &str) -> Result<Self, String> {
         let text = text.trim();
         let split = text
