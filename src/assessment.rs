@@ -10,7 +10,7 @@ use crate::rules::Status;
 
 pub const REPORT_SCHEMA_VERSION: u32 = 1;
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Assessment {
     pub schema_version: u32,
     pub verdict: Status,
@@ -31,7 +31,7 @@ pub struct Assessment {
     pub notes: Vec<String>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ComponentKind {
     Package,
@@ -39,7 +39,7 @@ pub enum ComponentKind {
     Setting,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Component {
     pub name: String,
     pub kind: ComponentKind,
@@ -48,7 +48,7 @@ pub struct Component {
     pub evidence: Vec<Evidence>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Finding {
     pub rule: String,
     pub component: String,
@@ -64,7 +64,7 @@ pub struct Finding {
     pub verified: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct RecommendationOut {
     pub id: String,
     pub title: String,
@@ -74,7 +74,7 @@ pub struct RecommendationOut {
     pub cons: Vec<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 pub struct ChangeAt {
     pub file: String,
     pub line: u32,
@@ -83,7 +83,7 @@ pub struct ChangeAt {
     pub rule: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct MemoryOut {
     pub model: String,
     pub params: Option<f64>,
@@ -94,7 +94,7 @@ pub struct MemoryOut {
     pub device: String,
 }
 
-#[derive(Clone, Copy, Debug, Default, Serialize)]
+#[derive(Clone, Copy, Debug, Default, Serialize, schemars::JsonSchema)]
 pub struct Summary {
     pub ok: usize,
     pub warn: usize,

@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use mlcompat::probe::{self, ProbeOptions};
 use mlcompat::profile::Profile;
 use mlcompat::project::{self, MarkerTarget};
-use mlcompat::report::{self, Format};
+use mlcompat::report::{self, Format, Machine, Style};
 use mlcompat::rules::{self, Catalogue, Status};
 use mlcompat::source::SourceError;
 
@@ -40,7 +40,18 @@ enum Command {
     Probe(ProbeArgs),
     /// List, show, lint and test rules.
     #[command(subcommand)]
+    #[command(
+        after_help = "Examples:\n  mlcompat rules list\n  mlcompat rules show bitsandbytes-no-apple-gpu-backend\n  mlcompat rules lint my-rules.yaml\n  mlcompat rules test my-rules/"
+    )]
     Rules(RulesCommand),
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  mlcompat completions bash > ~/.local/share/bash-completion/completions/mlcompat\n  mlcompat completions zsh > ~/.zfunc/_mlcompat"
+    )]
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff).
+    #[command(after_help = "Examples:\n  mlcompat man > mlcompat.1 && man ./mlcompat.1")]
+    Man,
 }
 
 #[derive(clap::Args)]
@@ -48,9 +59,10 @@ struct CheckArgs {
     /// The project: a folder or one manifest/config file.
     #[arg(default_value = ".")]
     path: PathBuf,
-    /// A saved profile (YAML or JSON) to judge against instead of this machine.
-    #[arg(long, value_name = "FILE")]
-    profile: Option<PathBuf>,
+    /// A saved profile (YAML or JSON) to judge against instead of this machine; repeat it, or
+    /// name a folder of profiles, to judge against a fleet.
+    #[arg(long, value_name = "FILE_OR_DIR")]
+    profile: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = CheckFormat::Table)]
     format: CheckFormat,
     /// More rule files or folders, added to the built-in rules.
@@ -64,6 +76,15 @@ struct CheckArgs {
     /// The Python interpreter to describe when probing (instead of the active one).
     #[arg(long, value_name = "PATH")]
     python: Option<PathBuf>,
+    /// No emoji or other non-ASCII (for old terminals and logs).
+    #[arg(long)]
+    ascii: bool,
+    /// Print the verdict and counts only.
+    #[arg(short, long, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Show why each rule fired: the facts it used and its source.
+    #[arg(short, long)]
+    verbose: bool,
 }
 
 #[derive(clap::Args)]
@@ -95,6 +116,8 @@ enum CheckFormat {
     Table,
     Json,
     Markdown,
+    /// GitHub Actions annotations.
+    Github,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -145,58 +168,148 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Check(args) => check(args),
         Command::Probe(args) => probe_command(args),
         Command::Rules(command) => rules_command(command),
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "mlcompat", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            let command = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(command)
+                .render(&mut std::io::stdout())
+                .context("writing the man page")?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
 fn check(args: CheckArgs) -> Result<ExitCode> {
     let catalogue = Catalogue::load(&args.rules)?;
-    let (profile, probe_notes) = match &args.profile {
-        Some(path) => (Profile::load(path)?, Vec::new()),
-        None => {
-            let probed = probe::probe(&ProbeOptions {
-                python: args.python.clone(),
-            });
-            (probed.profile, probed.notes)
-        }
-    };
-    let mut project = project::scan(&args.path)?;
-    let python = rules::judged_python_version(&profile, &project);
-    project.apply_markers(&MarkerTarget::for_profile(&profile, python.as_deref()));
-    project.notes.extend(probe_notes);
-    let assessment = rules::assess(&profile, &project, &catalogue);
+    let machines = machines(&args)?;
+    let project = project::scan(&args.path)?;
+    let judged: Vec<Machine> = machines
+        .into_iter()
+        .map(|(name, file, profile, notes)| {
+            let mut project = project.clone();
+            let python = rules::judged_python_version(&profile, &project);
+            project.apply_markers(&MarkerTarget::for_profile(&profile, python.as_deref()));
+            project.notes.extend(notes);
+            let report = rules::assess(&profile, &project, &catalogue);
+            Machine { name, file, report }
+        })
+        .collect();
     let format = match args.format {
         CheckFormat::Table => Format::Table,
         CheckFormat::Json => Format::Json,
         CheckFormat::Markdown => Format::Markdown,
+        CheckFormat::Github => Format::Github,
     };
-    let choice = color_choice(args.color);
     let terminal = std::io::stdout().is_terminal();
-    let width = (!terminal).then(|| {
-        std::env::var("COLUMNS")
-            .ok()
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(100)
-    });
-    let text = report::render(&assessment, format, width);
-    write_stdout(
-        &text,
-        if format == Format::Table {
-            choice
-        } else {
-            anstream::ColorChoice::Never
-        },
-    )?;
+    let style = Style {
+        width: (!terminal).then(|| {
+            std::env::var("COLUMNS")
+                .ok()
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(100)
+        }),
+        ascii: args.ascii,
+        verbose: args.verbose,
+        quiet: args.quiet,
+    };
+    let (text, verdict) = match judged.as_slice() {
+        [one] if format == Format::Github => (
+            report::github_annotations(&one.report, &github_prefix(&args.path), &style),
+            one.report.verdict,
+        ),
+        [one] => (
+            report::render(&one.report, format, &style),
+            one.report.verdict,
+        ),
+        fleet => (
+            report::render_fleet(fleet, format, &style),
+            report::fleet_verdict(fleet),
+        ),
+    };
+    let colour = match format {
+        Format::Table => color_choice(args.color),
+        _ => anstream::ColorChoice::Never,
+    };
+    write_stdout(&text, colour)?;
     let threshold = match args.fail_on {
         FailOn::Fail => Some(Status::Fail),
         FailOn::Warn => Some(Status::Warn),
         FailOn::Never => None,
     };
-    let failed = threshold.is_some_and(|t| assessment.verdict.severity() >= t.severity());
+    let failed = threshold.is_some_and(|t| verdict.severity() >= t.severity());
     Ok(if failed {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// A machine to judge: name, profile file, profile, and what the probe could not learn.
+type MachineInput = (String, Option<String>, Profile, Vec<String>);
+
+/// The saved profiles named (folders expanded, in name order), or this machine when none is.
+fn machines(args: &CheckArgs) -> Result<Vec<MachineInput>> {
+    if args.profile.is_empty() {
+        let probed = probe::probe(&ProbeOptions {
+            python: args.python.clone(),
+        });
+        return Ok(vec![(
+            "this machine".to_string(),
+            None,
+            probed.profile,
+            probed.notes,
+        )]);
+    }
+    let mut files = Vec::new();
+    for path in &args.profile {
+        if path.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(path)
+                .with_context(|| format!("{}: cannot read the folder", path.display()))?
+                .flatten()
+                .map(|entry| entry.path())
+                .filter(|p| {
+                    p.is_file()
+                        && p.extension()
+                            .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
+                })
+                .collect();
+            found.sort();
+            if found.is_empty() {
+                bail!(
+                    "{}: no profiles (*.yaml, *.yml, *.json) in this folder",
+                    path.display()
+                );
+            }
+            files.extend(found);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    files
+        .into_iter()
+        .map(|file| {
+            let profile = Profile::load(&file)?;
+            let name = file.file_stem().map_or_else(
+                || file.display().to_string(),
+                |s| s.to_string_lossy().into_owned(),
+            );
+            Ok((name, Some(file.display().to_string()), profile, Vec::new()))
+        })
+        .collect()
+}
+
+/// The scanned folder, as GitHub annotations need file paths from the repository root.
+fn github_prefix(path: &Path) -> String {
+    let folder = if path.is_file() {
+        path.parent().unwrap_or(Path::new(""))
+    } else {
+        path
+    };
+    folder.display().to_string()
 }
 
 fn color_choice(when: ColorWhen) -> anstream::ColorChoice {

@@ -10,5 +10,6 @@ pub mod profile;
 pub mod project;
 pub mod report;
 pub mod rules;
+pub mod schema;
 pub mod size;
 pub mod source;

@@ -299,3 +299,74 @@ fn extra_rules_are_added_and_bad_ones_are_refused_with_a_line() {
         .code(2)
         .stderr(predicate::str::contains("extra.yaml:4:"));
 }
+
+#[test]
+fn ascii_mode_prints_no_non_ascii() {
+    let output = mlcompat()
+        .args(["check", FOUNDING, "--profile", M2, "--ascii", "-v"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.is_ascii(), "{text}");
+    assert!(text.contains("[FAIL]"));
+}
+
+#[test]
+fn a_fleet_exits_with_its_worst_verdict_and_json_has_one_report_per_machine() {
+    let output = mlcompat()
+        .args([
+            "check",
+            FOUNDING,
+            "--profile",
+            M2,
+            "--profile",
+            A100,
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let fleet: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(fleet["schema_version"], 1);
+    assert_eq!(fleet["verdict"], "fail");
+    let machines = fleet["machines"].as_array().unwrap();
+    assert_eq!(machines.len(), 2);
+    assert_eq!(machines[0]["name"], "macbook-m2-8gb");
+    assert_eq!(machines[0]["report"]["verdict"], "fail");
+    assert_eq!(machines[1]["report"]["verdict"], "warn");
+}
+
+#[test]
+fn an_empty_profile_folder_is_an_error() {
+    let folder = tempfile::tempdir().unwrap();
+    mlcompat()
+        .args(["check", FOUNDING, "--profile"])
+        .arg(folder.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no profiles"));
+}
+
+#[test]
+fn completions_man_and_help_examples() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        mlcompat()
+            .args(["completions", shell])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("mlcompat"));
+    }
+    mlcompat()
+        .arg("man")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(".TH mlcompat"));
+    for command in ["check", "probe", "rules", "completions", "man"] {
+        mlcompat()
+            .args([command, "--help"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("Examples:"));
+    }
+}

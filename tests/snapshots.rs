@@ -6,29 +6,78 @@ use assert_cmd::Command;
 const PROJECTS: [&str; 2] = ["qlora-founding", "qlora-unpinned"];
 const PROFILES: [&str; 2] = ["macbook-m2-8gb", "linux-a100-80gb"];
 
-fn report(project: &str, profile: &str, format: &str) -> String {
+fn run(args: &[&str]) -> String {
     let output = Command::cargo_bin("mlcompat")
         .expect("the binary is built")
         .env("COLUMNS", "100")
         .env_remove("NO_COLOR")
-        .args(["check", &format!("fixtures/projects/{project}")])
-        .args(["--profile", &format!("fixtures/profiles/{profile}.yaml")])
-        .args(["--format", format, "--color", "never"])
+        .args(args)
+        .args(["--color", "never"])
         .output()
         .expect("mlcompat runs");
     String::from_utf8(output.stdout).expect("the report is UTF-8")
+}
+
+fn report(project: &str, profile: &str, format: &str) -> String {
+    let project = format!("fixtures/projects/{project}");
+    let profile = format!("fixtures/profiles/{profile}.yaml");
+    run(&["check", &project, "--profile", &profile, "--format", format])
 }
 
 #[test]
 fn every_format_on_every_fixture() {
     for project in PROJECTS {
         for profile in PROFILES {
-            for (format, extension) in [("table", "txt"), ("json", "json"), ("markdown", "md")] {
+            for (format, extension) in [
+                ("table", "txt"),
+                ("json", "json"),
+                ("markdown", "md"),
+                ("github", "txt"),
+            ] {
                 let name = format!("{project}__{profile}__{format}");
                 insta::with_settings!({ snapshot_suffix => extension, prepend_module_to_snapshot => false }, {
                     insta::assert_snapshot!(name, report(project, profile, format));
                 });
             }
         }
+    }
+}
+
+#[test]
+fn the_fleet_matrix_in_every_format() {
+    for (format, extension) in [
+        ("table", "txt"),
+        ("json", "json"),
+        ("markdown", "md"),
+        ("github", "txt"),
+    ] {
+        let text = run(&[
+            "check",
+            "fixtures/projects/qlora-founding",
+            "--profile",
+            "fixtures/profiles",
+            "--format",
+            format,
+        ]);
+        insta::with_settings!({ snapshot_suffix => extension, prepend_module_to_snapshot => false }, {
+            insta::assert_snapshot!(format!("fleet__qlora-founding__{format}"), text);
+        });
+    }
+}
+
+#[test]
+fn ascii_quiet_and_verbose() {
+    let base = [
+        "check",
+        "fixtures/projects/qlora-founding",
+        "--profile",
+        "fixtures/profiles/macbook-m2-8gb.yaml",
+    ];
+    for (name, flag) in [("ascii", "--ascii"), ("quiet", "-q"), ("verbose", "-v")] {
+        let mut args = base.to_vec();
+        args.push(flag);
+        insta::with_settings!({ snapshot_suffix => "txt", prepend_module_to_snapshot => false }, {
+            insta::assert_snapshot!(format!("qlora-founding__macbook-m2-8gb__{name}"), run(&args));
+        });
     }
 }

@@ -18,7 +18,7 @@ pub use model::params_from_name;
 pub use scan::{MarkerTarget, scan};
 
 /// Where a fact came from: a file relative to the scanned root, and a 1-based line.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema)]
 pub struct Evidence {
     pub file: String,
     pub line: u32,

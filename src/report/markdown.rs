@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::text::{icon, label, places, specification};
+use super::text::{icon, label, next_steps, places, specification, verdict_line};
 use crate::assessment::Assessment;
 use crate::rules::Status;
 
@@ -20,7 +20,12 @@ pub fn render(assessment: &Assessment) -> String {
     if !issues.is_empty() {
         out.push_str("\n## Critical Compatibility Issues\n");
         for finding in issues {
-            let _ = writeln!(out, "\n### {} {}\n", icon(finding.status), finding.title);
+            let _ = writeln!(
+                out,
+                "\n### {} {}\n",
+                icon(finding.status, false),
+                finding.title
+            );
             if !finding.evidence.is_empty() {
                 let _ = writeln!(out, "**Where**: {}\n", places(&finding.evidence));
             }
@@ -41,7 +46,7 @@ pub fn render(assessment: &Assessment) -> String {
         if members.is_empty() {
             continue;
         }
-        let _ = writeln!(out, "\n### {} {}\n", icon(status), label(status));
+        let _ = writeln!(out, "\n### {} {}\n", icon(status, false), label(status));
         for (index, component) in members.iter().enumerate() {
             let place = places(&component.evidence);
             let place = if place.is_empty() {
@@ -90,17 +95,11 @@ pub fn render(assessment: &Assessment) -> String {
             );
         }
     }
-    let s = &assessment.summary;
-    let _ = writeln!(
-        out,
-        "\n**Verdict**: {} {} ({} ok, {} warn, {} fail, {} unknown)",
-        icon(assessment.verdict),
-        label(assessment.verdict),
-        s.ok,
-        s.warn,
-        s.fail,
-        s.unknown
-    );
+    out.push_str("\n## Next Steps\n\n");
+    for (index, step) in next_steps(assessment).iter().enumerate() {
+        let _ = writeln!(out, "{}. {step}", index + 1);
+    }
+    let _ = writeln!(out, "\n**Verdict**: {}", verdict_line(assessment, false));
     out
 }
 

@@ -3,44 +3,68 @@
 
 use std::fmt::Write;
 
-use comfy_table::{ContentArrangement, Table, presets};
+use comfy_table::{ContentArrangement, Table, TableStyle, presets};
 use owo_colors::OwoColorize;
 
-use super::text::{icon, label, places, specification};
-use crate::assessment::Assessment;
+use super::Style;
+use super::text::{icon, label, places, specification, verdict_line};
+use crate::assessment::{Assessment, Finding};
 use crate::rules::Status;
 
-/// `width`: the columns to fit; `None` lets the table measure the terminal.
-pub fn render(assessment: &Assessment, width: Option<u16>) -> String {
-    // An unconfigured table knows the terminal's width when there is one.
-    let width = width
-        .or_else(|| Table::new().width())
-        .unwrap_or(100)
-        .max(40);
+pub fn render(assessment: &Assessment, style: &Style) -> String {
+    let width = resolve_width(style);
     let mut out = String::new();
     heading(&mut out, "System");
     for (name, value) in specification(assessment) {
         let _ = writeln!(out, "  {:<8} {value}", name.bold());
     }
-    critical_issues(&mut out, assessment, width);
-    components(&mut out, assessment, Some(width));
+    critical_issues(&mut out, assessment, style, width);
+    components(&mut out, assessment, style, width);
     if let Some(memory) = &assessment.memory {
         heading(&mut out, "Memory");
         wrap(&mut out, "  ", "  ", &memory.arithmetic, width);
         wrap(&mut out, "  ", "  ", &memory.device, width);
     }
+    if style.verbose {
+        why(&mut out, assessment, style, width);
+    }
     recommendations(&mut out, assessment, width);
     changes(&mut out, assessment);
     notes(&mut out, assessment, width);
-    verdict(&mut out, assessment);
+    let line = verdict_line(assessment, style.ascii);
+    let _ = writeln!(out, "\n{}", paint(assessment.verdict, &line).bold());
     out
 }
 
-fn heading(out: &mut String, title: &str) {
+/// The width to fit: given, else the terminal's (an unconfigured table measures it), else 100.
+pub fn resolve_width(style: &Style) -> u16 {
+    style
+        .width
+        .or_else(|| Table::new().width())
+        .unwrap_or(100)
+        .max(40)
+}
+
+/// A comfy-table in the report's look, ASCII borders in `--ascii` mode.
+pub fn new_table(style: &Style, width: u16) -> Table {
+    let preset: TableStyle = if style.ascii {
+        presets::ASCII_FULL_CONDENSED
+    } else {
+        presets::UTF8_FULL_CONDENSED
+    };
+    let mut table = Table::new();
+    table
+        .load_style(preset)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(width);
+    table
+}
+
+pub fn heading(out: &mut String, title: &str) {
     let _ = writeln!(out, "\n{}", title.bold().underline());
 }
 
-fn paint(status: Status, text: &str) -> String {
+pub fn paint(status: Status, text: &str) -> String {
     match status {
         Status::Ok => text.green().to_string(),
         Status::Warn => text.yellow().to_string(),
@@ -50,7 +74,7 @@ fn paint(status: Status, text: &str) -> String {
 }
 
 /// Writes `text` wrapped at `width`, the first line after `first`, the rest after `rest`.
-fn wrap(out: &mut String, first: &str, rest: &str, text: &str, width: u16) {
+pub fn wrap(out: &mut String, first: &str, rest: &str, text: &str, width: u16) {
     let options = textwrap::Options::new(usize::from(width))
         .initial_indent(first)
         .subsequent_indent(rest);
@@ -63,32 +87,6 @@ fn wrap(out: &mut String, first: &str, rest: &str, text: &str, width: u16) {
 fn field(out: &mut String, name: &str, text: &str, width: u16) {
     let first = format!("     {name:<9} ");
     wrap(out, &first, &" ".repeat(15), text, width);
-}
-
-fn critical_issues(out: &mut String, assessment: &Assessment, width: u16) {
-    let issues: Vec<_> = assessment
-        .findings
-        .iter()
-        .filter(|f| f.status >= Status::Warn)
-        .collect();
-    if issues.is_empty() {
-        return;
-    }
-    heading(out, "Critical issues");
-    for finding in issues {
-        let title = format!("{} {}", icon(finding.status), finding.title);
-        let mut lines = String::new();
-        wrap(&mut lines, "  ", "     ", &title, width);
-        let _ = write!(out, "\n{}", paint(finding.status, &lines).bold());
-        if !finding.evidence.is_empty() {
-            field(out, "Where", &places(&finding.evidence), width);
-        }
-        if !finding.problem.is_empty() {
-            field(out, "Problem", &finding.problem, width);
-        }
-        list(out, "Impact", &finding.impact, width);
-        list(out, "Solution", &finding.solution, width);
-    }
 }
 
 fn list(out: &mut String, name: &str, items: &[String], width: u16) {
@@ -104,21 +102,41 @@ fn list(out: &mut String, name: &str, items: &[String], width: u16) {
     }
 }
 
-fn components(out: &mut String, assessment: &Assessment, width: Option<u16>) {
-    heading(out, "Status by component");
-    let mut table = Table::new();
-    table
-        .load_style(presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(vec!["", "Component", "Why", "Where"]);
-    if let Some(width) = width {
-        table.set_width(width);
+fn critical_issues(out: &mut String, assessment: &Assessment, style: &Style, width: u16) {
+    let issues: Vec<&Finding> = assessment
+        .findings
+        .iter()
+        .filter(|f| f.status >= Status::Warn)
+        .collect();
+    if issues.is_empty() {
+        return;
     }
+    heading(out, "Critical issues");
+    for finding in issues {
+        let title = format!("{} {}", icon(finding.status, style.ascii), finding.title);
+        let mut lines = String::new();
+        wrap(&mut lines, "  ", "     ", &title, width);
+        let _ = write!(out, "\n{}", paint(finding.status, &lines).bold());
+        if !finding.evidence.is_empty() {
+            field(out, "Where", &places(&finding.evidence), width);
+        }
+        if !finding.problem.is_empty() {
+            field(out, "Problem", &finding.problem, width);
+        }
+        list(out, "Impact", &finding.impact, width);
+        list(out, "Solution", &finding.solution, width);
+    }
+}
+
+fn components(out: &mut String, assessment: &Assessment, style: &Style, width: u16) {
+    heading(out, "Status by component");
+    let mut table = new_table(style, width);
+    table.set_header(vec!["", "Component", "Why", "Where"]);
     let mut rows: Vec<_> = assessment.components.iter().collect();
     rows.sort_by_key(|c| std::cmp::Reverse(c.status.severity()));
     for component in rows {
         table.add_row(vec![
-            icon(component.status).to_string(),
+            icon(component.status, style.ascii).to_string(),
             component.name.clone(),
             component.summary.clone(),
             places(&component.evidence),
@@ -127,9 +145,33 @@ fn components(out: &mut String, assessment: &Assessment, width: Option<u16>) {
     let _ = writeln!(out, "{table}");
     let legend: Vec<String> = [Status::Ok, Status::Warn, Status::Fail, Status::Unknown]
         .iter()
-        .map(|s| format!("{} {}", icon(*s), label(*s).to_lowercase()))
+        .map(|s| format!("{} {}", icon(*s, style.ascii), label(*s).to_lowercase()))
         .collect();
     let _ = writeln!(out, "  {}", legend.join("   ").dimmed());
+}
+
+/// `-v`: every finding, ok ones included, with the rule, its evidence and its source.
+fn why(out: &mut String, assessment: &Assessment, style: &Style, width: u16) {
+    heading(out, "Why (every rule that fired)");
+    let _ = writeln!(out, "  Python judged: {}", assessment.python);
+    for finding in &assessment.findings {
+        let head = format!(
+            "{} {} [{}]: {}",
+            icon(finding.status, style.ascii),
+            finding.component,
+            finding.rule,
+            finding.title
+        );
+        out.push('\n');
+        wrap(out, "  ", "     ", &head, width);
+        if !finding.evidence.is_empty() {
+            field(out, "Facts", &places(&finding.evidence), width);
+        }
+        for source in &finding.source {
+            field(out, "Source", source, width);
+        }
+        field(out, "Verified", &finding.verified, width);
+    }
 }
 
 fn recommendations(out: &mut String, assessment: &Assessment, width: u16) {
@@ -186,18 +228,4 @@ fn notes(out: &mut String, assessment: &Assessment, width: u16) {
     for note in &assessment.notes {
         wrap(out, "  ", "    ", note, width);
     }
-}
-
-fn verdict(out: &mut String, assessment: &Assessment) {
-    let s = &assessment.summary;
-    let line = format!(
-        "{} {} — {} ok, {} warn, {} fail, {} unknown",
-        icon(assessment.verdict),
-        label(assessment.verdict),
-        s.ok,
-        s.warn,
-        s.fail,
-        s.unknown
-    );
-    let _ = writeln!(out, "\n{}", paint(assessment.verdict, &line).bold());
 }

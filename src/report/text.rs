@@ -1,13 +1,19 @@
-//! Words and icons for statuses.
+//! Words, icons and shared blocks for the human formats.
 
+use crate::assessment::Assessment;
+use crate::project::Evidence;
 use crate::rules::Status;
 
-pub fn icon(status: Status) -> &'static str {
-    match status {
-        Status::Ok => "✅",
-        Status::Warn => "⚠️",
-        Status::Fail => "❌",
-        Status::Unknown => "❔",
+pub fn icon(status: Status, ascii: bool) -> &'static str {
+    match (status, ascii) {
+        (Status::Ok, false) => "✅",
+        (Status::Warn, false) => "⚠️",
+        (Status::Fail, false) => "❌",
+        (Status::Unknown, false) => "❔",
+        (Status::Ok, true) => "[ok]",
+        (Status::Warn, true) => "[warn]",
+        (Status::Fail, true) => "[FAIL]",
+        (Status::Unknown, true) => "[?]",
     }
 }
 
@@ -21,8 +27,45 @@ pub fn label(status: Status) -> &'static str {
     }
 }
 
+/// `❌ Will NOT work — 5 ok, 2 warn, 5 fail, 1 unknown`.
+pub fn verdict_line(assessment: &Assessment, ascii: bool) -> String {
+    let s = &assessment.summary;
+    format!(
+        "{} {} — {} ok, {} warn, {} fail, {} unknown",
+        icon(assessment.verdict, ascii),
+        label(assessment.verdict),
+        s.ok,
+        s.warn,
+        s.fail,
+        s.unknown
+    )
+}
+
+/// The text with its non-ASCII replaced: symbols by their ASCII spelling, anything else by `?`.
+pub fn asciify(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            c if c.is_ascii() => out.push(c),
+            '≈' => out.push('~'),
+            '≤' => out.push_str("<="),
+            '≥' => out.push_str(">="),
+            '×' => out.push('x'),
+            '•' => out.push('-'),
+            '—' | '–' => out.push('-'),
+            '→' => out.push_str("->"),
+            '‘' | '’' => out.push('\''),
+            '“' | '”' => out.push('"'),
+            '…' => out.push_str("..."),
+            '\u{fe0f}' => {}
+            _ => out.push('?'),
+        }
+    }
+    out
+}
+
 /// The system specification as `(label, value)` lines, shared by the table and Markdown.
-pub fn specification(assessment: &crate::assessment::Assessment) -> Vec<(&'static str, String)> {
+pub fn specification(assessment: &Assessment) -> Vec<(&'static str, String)> {
     let profile = &assessment.profile;
     let system = &profile.system;
     let unknown = || "unknown".to_string();
@@ -46,32 +89,7 @@ pub fn specification(assessment: &crate::assessment::Assessment) -> Vec<(&'stati
             (None, None) => unknown(),
         });
     lines.push(("CPU", cores));
-    let gpus: Vec<String> = profile
-        .gpus
-        .iter()
-        .map(|gpu| {
-            let mut text = gpu
-                .name
-                .clone()
-                .unwrap_or_else(|| format!("{} GPU", gpu.vendor));
-            if let Some(memory) = gpu.memory {
-                text += &format!(", {memory}");
-                if gpu.vendor == crate::profile::Vendor::Apple {
-                    text += " unified";
-                }
-            }
-            if let Some(cc) = &gpu.compute_capability {
-                text += &format!(", compute capability {cc}");
-            }
-            if let Some(driver) = &gpu.driver_version {
-                text += &format!(", driver {driver}");
-            }
-            if let Some(cuda) = &gpu.cuda_version {
-                text += &format!(" (CUDA ≤ {cuda})");
-            }
-            text
-        })
-        .collect();
+    let gpus: Vec<String> = profile.gpus.iter().map(gpu_line).collect();
     lines.push((
         "GPU",
         if gpus.is_empty() {
@@ -90,11 +108,70 @@ pub fn specification(assessment: &crate::assessment::Assessment) -> Vec<(&'stati
     lines
 }
 
+fn gpu_line(gpu: &crate::profile::Gpu) -> String {
+    let mut text = gpu
+        .name
+        .clone()
+        .unwrap_or_else(|| format!("{} GPU", gpu.vendor));
+    if let Some(memory) = gpu.memory {
+        text += &format!(", {memory}");
+        if gpu.vendor == crate::profile::Vendor::Apple {
+            text += " unified";
+        }
+    }
+    if let Some(cc) = &gpu.compute_capability {
+        text += &format!(", compute capability {cc}");
+    }
+    if let Some(driver) = &gpu.driver_version {
+        text += &format!(", driver {driver}");
+    }
+    if let Some(cuda) = &gpu.cuda_version {
+        text += &format!(" (CUDA ≤ {cuda})");
+    }
+    text
+}
+
 /// `requirements.txt:7, environment.yml:9`.
-pub fn places(evidence: &[crate::project::Evidence]) -> String {
+pub fn places(evidence: &[Evidence]) -> String {
     evidence
         .iter()
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The steps that follow from the changes, in the founding assessment's "Next steps" spirit.
+pub fn next_steps(assessment: &Assessment) -> Vec<String> {
+    let mut files: Vec<&str> = assessment.changes.iter().map(|c| c.file.as_str()).collect();
+    files.dedup();
+    let mut steps: Vec<String> = files
+        .iter()
+        .map(|file| {
+            format!("Apply the required changes to `{file}` (or keep a per-machine copy of it)")
+        })
+        .collect();
+    if let Some(first) = assessment.recommendations.first() {
+        steps.push(format!("Consider option 1: {}", first.title));
+    }
+    if assessment.summary.unknown > 0 {
+        steps.push(format!(
+            "Check the {} component(s) no rule knows by hand, or add rules for them (`--rules`)",
+            assessment.summary.unknown
+        ));
+    }
+    steps.push("Run `mlcompat check` again to confirm".to_string());
+    steps
+}
+
+#[cfg(test)]
+mod tests {
+    use super::asciify;
+
+    #[test]
+    fn ascii_mode_keeps_meaning() {
+        assert_eq!(
+            asciify("≈ 4.8 GB • a — b ≤ c ⚠️"),
+            "~ 4.8 GB - a - b <= c ?"
+        );
+    }
 }

@@ -7,7 +7,19 @@ use serde::{Deserialize, Serialize};
 use crate::profile::{Arch, Os, Profile};
 
 /// `ok`, `warn`, `fail`, and (for components no rule judged) `unknown`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Unknown,
