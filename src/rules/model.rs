@@ -171,12 +171,12 @@ pub enum PackageCondition {
     Name(String),
     Range {
         name: String,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         version: Option<String>,
         /// A specifier on the CUDA version the declared build is for: its `+cu121` local
         /// version, a `cu121` in its URL, or else the CUDA index the project installs from.
         /// A build whose CUDA version nothing states does not match.
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         cuda: Option<String>,
     },
 }
