@@ -8,6 +8,9 @@ use mlcompat::profile::Profile;
 use mlcompat::project::{Evidence, ModelRef, Project, SettingValue};
 use mlcompat::rules::{Catalogue, MemoryEstimate, estimate_memory, test_profile};
 
+/// Training settings, as a config gives them.
+type Settings<'a> = &'a [(&'a str, SettingValue)];
+
 const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 const MIB: f64 = 1024.0 * 1024.0;
 
@@ -141,7 +144,7 @@ fn rules_of_thumb_from_llama_factory_and_unsloth() {
     let big = gpu_profile(512);
     let lora = vec![("adapter", SettingValue::Text("lora".to_string()))];
     let qlora8 = vec![("load_in_8bit", SettingValue::Bool(true))];
-    let cases: [(f64, &[(&str, SettingValue)], f64, &str); 7] = [
+    let cases: [(f64, Settings, f64, &str); 7] = [
         (7e9, &lora, 16.0, "LLaMA-Factory 7B LoRA"),
         (7e9, &qlora8, 10.0, "LLaMA-Factory 7B QLoRA-8"),
         (7e9, &qlora(), 6.0, "LLaMA-Factory 7B QLoRA-4"),

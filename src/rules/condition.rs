@@ -293,10 +293,10 @@ fn package_truth(condition: &PackageCondition, facts: &Facts, trace: &mut Trace)
     };
     let mut best = Truth::No;
     for declared in facts.declared(name) {
-        if let Some(spec) = &cuda {
-            if !build_cuda(declared, facts).is_some_and(|v| spec.contains(&v)) {
-                continue;
-            }
+        if let Some(spec) = &cuda
+            && !build_cuda(declared, facts).is_some_and(|v| spec.contains(&v))
+        {
+            continue;
         }
         let declared_range = declared
             .versions

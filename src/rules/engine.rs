@@ -409,3 +409,62 @@ fn components(facts: &Facts, findings: &[Finding]) -> Vec<Component> {
     }
     components
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::selftest::test_profile;
+
+    fn changes_for(profile: &str, requirements: &[&str]) -> Vec<String> {
+        let catalogue = Catalogue::builtin().expect("built-in rules");
+        let profile = test_profile(profile).expect("test machine");
+        let requirements: Vec<String> = requirements.iter().map(|r| r.to_string()).collect();
+        let project = Project::from_declarations(&requirements, &[], &[], None, None);
+        assess(&profile, &project, &catalogue)
+            .changes
+            .iter()
+            .map(|c| format!("{}:{} {}", c.file, c.line, c.change))
+            .collect()
+    }
+
+    #[test]
+    fn an_index_change_points_at_the_package_the_rule_matched() {
+        let changes = changes_for("linux-v100-x2", &["torch==2.11.0"]);
+        assert!(
+            changes.contains(
+                &"requirements.txt:1 install `torch==2.11.0` from https://download.pytorch.org/whl/cu126 (--index-url)"
+                    .to_string()
+            ),
+            "{changes:#?}"
+        );
+        // Installed from the CUDA 12.6 index already: nothing to change.
+        let changes = changes_for(
+            "linux-v100-x2",
+            &[
+                "--index-url https://download.pytorch.org/whl/cu126",
+                "torch==2.11.0",
+            ],
+        );
+        assert!(changes.iter().all(|c| !c.contains("torch")), "{changes:#?}");
+    }
+
+    #[test]
+    fn a_pattern_in_for_each_judges_every_matching_package() {
+        let catalogue = Catalogue::builtin().expect("built-in rules");
+        let profile = test_profile("macbook-m2-8gb").expect("test machine");
+        let requirements = vec![
+            "nvidia-cublas-cu12".to_string(),
+            "nvidia-cudnn-cu12".to_string(),
+        ];
+        let project = Project::from_declarations(&requirements, &[], &[], None, None);
+        let assessment = assess(&profile, &project, &catalogue);
+        for name in ["nvidia-cublas-cu12", "nvidia-cudnn-cu12"] {
+            let component = assessment
+                .components
+                .iter()
+                .find(|c| c.name == name)
+                .expect("component");
+            assert_eq!(component.status, Status::Fail, "{name}");
+        }
+    }
+}
