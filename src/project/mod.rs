@@ -164,6 +164,19 @@ impl Project {
             line: line as u32 + 1,
         };
         for (i, line) in requirements.iter().enumerate() {
+            // Index options, as a requirements file writes them, so rule tests can name the
+            // index a CUDA build comes from.
+            if let Some(url) = ["--index-url", "--extra-index-url", "-i"]
+                .iter()
+                .find_map(|option| line.trim().strip_prefix(option))
+                .map(|rest| rest.trim_start_matches('=').trim())
+            {
+                project.indexes.push(PackageIndex {
+                    url: url.to_string(),
+                    evidence: at("requirements.txt", i),
+                });
+                continue;
+            }
             if let Some(package) = requirements::parse_requirement(line, at("requirements.txt", i))
             {
                 project.packages.push(package);

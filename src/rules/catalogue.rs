@@ -187,9 +187,59 @@ impl Catalogue {
             for problem in super::condition::check(&rule.when) {
                 issue(problem);
             }
+            for name in unknown_placeholders(rule) {
+                issue(format!(
+                    "`{{{name}}}` is not a value a message can quote (see rules/README.md)"
+                ));
+            }
+            if rule.for_each.is_empty() && mentions_each(rule) {
+                issue("uses `{each}` but has no `for_each`".to_string());
+            }
         }
         issues
     }
+}
+
+/// Every text of a rule that templates fill in.
+fn templated_texts(rule: &Rule) -> Vec<String> {
+    let mut texts = vec![
+        rule.component.clone(),
+        rule.title.clone(),
+        rule.problem.clone(),
+    ];
+    texts.extend(rule.summary.clone());
+    texts.extend(rule.impact.iter().cloned());
+    texts.extend(rule.solution.iter().cloned());
+    texts
+}
+
+/// `{name}`s in a rule's texts that no fact fills in: a typo would otherwise show as written.
+fn unknown_placeholders(rule: &Rule) -> Vec<String> {
+    let mut unknown = Vec::new();
+    for text in templated_texts(rule) {
+        let mut rest = text.as_str();
+        while let Some(open) = rest.find('{') {
+            let after = &rest[open + 1..];
+            let Some(close) = after.find('}') else { break };
+            let name = &after[..close];
+            let looks_like_a_name = !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '_');
+            if looks_like_a_name
+                && !super::engine::TEMPLATE_VARIABLES.contains(&name)
+                && !unknown.iter().any(|u| u == name)
+            {
+                unknown.push(name.to_string());
+            }
+            rest = &after[close + 1..];
+        }
+    }
+    unknown
+}
+
+fn mentions_each(rule: &Rule) -> bool {
+    templated_texts(rule).iter().any(|t| t.contains("{each}"))
 }
 
 fn is_date(text: &str) -> bool {
@@ -238,6 +288,21 @@ mod tests {
             )
             .unwrap_err();
         assert_eq!(err.line, Some(5), "{err}");
+    }
+
+    #[test]
+    fn lint_reports_unknown_placeholders() {
+        let rule = "rules:\n  - id: typo\n    component: x\n    when: { os: linux }\n    status: ok\n    title: \"{pakage.version} on {os}\"\n    source: s\n    verified: 2026-11-29\n    tests: [{ profile: macbook-m2-8gb, expect: none }]\n";
+        let mut catalogue = Catalogue::default();
+        catalogue.add("typo.yaml", rule).unwrap();
+        let messages: Vec<String> = catalogue.lint().iter().map(ToString::to_string).collect();
+        assert_eq!(
+            messages,
+            vec![
+                "typo.yaml:2: rule `typo`: `{pakage.version}` is not a value a message can quote (see rules/README.md)"
+                    .to_string()
+            ]
+        );
     }
 
     #[test]

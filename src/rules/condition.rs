@@ -11,9 +11,11 @@ use version_ranges::Ranges;
 
 use super::facts::Facts;
 use super::memory::MemoryEstimate;
-use super::model::{Condition, Fit, PackageCondition, SettingCondition, SettingLiteral};
+use super::model::{
+    Condition, Fit, IndexCondition, PackageCondition, SettingCondition, SettingLiteral,
+};
 use crate::profile::Vendor;
-use crate::project::{Evidence, SettingValue};
+use crate::project::{Evidence, PackageDecl, SettingValue};
 use crate::size::ByteSize;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -89,6 +91,14 @@ pub fn evaluate(condition: &Condition, facts: &Facts, trace: &mut Trace) -> Trut
             nvidia_truth(facts, spec, |gpu| gpu.compute_capability.as_deref())
         }
         Condition::Driver(spec) => nvidia_truth(facts, spec, |gpu| gpu.driver_version.as_deref()),
+        Condition::GpuCount(comparison) => match split_comparison(comparison) {
+            Some((op, limit)) => match limit.parse::<f64>() {
+                Ok(limit) => Truth::from_bool(compare(op, facts.profile.gpus.len() as f64, limit)),
+                Err(_) => Truth::Unknown,
+            },
+            None => Truth::Unknown,
+        },
+        Condition::Index(index) => index_truth(index, facts, trace),
         Condition::Ram(comparison) => size_truth(facts.profile.system.memory, comparison),
         Condition::Vram(comparison) => size_truth(
             facts.profile.gpus.iter().filter_map(|gpu| gpu.memory).max(),
@@ -208,6 +218,64 @@ fn model_truth(facts: &Facts, comparison: &str, trace: &mut Trace) -> Truth {
     truth
 }
 
+/// True when the project installs from an index that meets every part of the condition.
+fn index_truth(condition: &IndexCondition, facts: &Facts, trace: &mut Trace) -> Truth {
+    let cuda = condition.cuda.as_deref().map(specifiers);
+    if matches!(cuda, Some(None)) {
+        return Truth::Unknown;
+    }
+    let hit = facts.project.indexes.iter().find(|index| {
+        let cuda_ok = match &cuda {
+            Some(Some(spec)) => index
+                .cuda_version()
+                .and_then(|v| Version::from_str(&v).ok())
+                .is_some_and(|v| spec.contains(&v)),
+            _ => true,
+        };
+        let url_ok = condition
+            .matches
+            .as_deref()
+            .is_none_or(|pattern| glob(pattern, &index.url.to_ascii_lowercase()));
+        cuda_ok && url_ok
+    });
+    match hit {
+        Some(index) => {
+            trace.evidence.push(index.evidence.clone());
+            Truth::Yes
+        }
+        None => Truth::No,
+    }
+}
+
+/// The CUDA version a declared build is for: `+cu121` in its version or URL (`12.1`), else the
+/// CUDA index the project installs from. `None` when nothing says (a plain PyPI wheel).
+pub fn build_cuda(decl: &PackageDecl, facts: &Facts) -> Option<Version> {
+    let tagged = |text: &str| -> Option<String> {
+        let lower = text.to_ascii_lowercase();
+        lower.match_indices("cu").find_map(|(at, _)| {
+            let before = lower[..at].chars().last();
+            if !matches!(before, Some('+' | '/' | '-' | '_' | '.')) {
+                return None;
+            }
+            let digits: String = lower[at + 2..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            (digits.len() >= 3).then(|| {
+                format!(
+                    "{}.{}",
+                    &digits[..digits.len() - 1],
+                    &digits[digits.len() - 1..]
+                )
+            })
+        })
+    };
+    tagged(&decl.specifier)
+        .or_else(|| decl.url.as_deref().and_then(tagged))
+        .or_else(|| facts.project.indexes.iter().find_map(|i| i.cuda_version()))
+        .and_then(|text| Version::from_str(&text).ok())
+}
+
 /// Relation of the declared versions to the rule's range: inside, outside, or straddling.
 fn package_truth(condition: &PackageCondition, facts: &Facts, trace: &mut Trace) -> Truth {
     let name = facts.resolve(condition.name());
@@ -218,8 +286,18 @@ fn package_truth(condition: &PackageCondition, facts: &Facts, trace: &mut Trace)
             None => return Truth::Unknown,
         },
     };
+    let cuda = match condition.cuda().map(specifiers) {
+        None => None,
+        Some(Some(spec)) => Some(spec),
+        Some(None) => return Truth::Unknown,
+    };
     let mut best = Truth::No;
     for declared in facts.declared(name) {
+        if let Some(spec) = &cuda
+            && !build_cuda(declared, facts).is_some_and(|v| spec.contains(&v))
+        {
+            continue;
+        }
         let declared_range = declared
             .versions
             .clone()
@@ -296,7 +374,7 @@ fn python_truth(facts: &Facts, spec: &str) -> Truth {
 fn setting_truth(condition: &SettingCondition, facts: &Facts, trace: &mut Trace) -> Truth {
     let mut best = Truth::No;
     for setting in facts.project.setting(facts.resolve(&condition.key)) {
-        let hit = setting_matches(condition, &setting.value);
+        let hit = setting_matches(condition, &setting.value, facts.profile.gpus.len());
         if hit && best == Truth::No {
             best = Truth::Yes;
             trace.evidence.push(setting.evidence.clone());
@@ -306,7 +384,15 @@ fn setting_truth(condition: &SettingCondition, facts: &Facts, trace: &mut Trace)
     best
 }
 
-fn setting_matches(condition: &SettingCondition, value: &SettingValue) -> bool {
+fn setting_matches(condition: &SettingCondition, value: &SettingValue, gpus: usize) -> bool {
+    if condition.above_gpu_count {
+        let number = match value {
+            SettingValue::Number(n) => Some(*n),
+            SettingValue::Text(t) => t.trim().parse::<f64>().ok(),
+            SettingValue::Bool(_) => None,
+        };
+        return number.is_some_and(|n| n > gpus as f64);
+    }
     if let Some(expected) = &condition.equals {
         return expected
             .items()
@@ -334,15 +420,30 @@ fn literal_matches(literal: &SettingLiteral, value: &SettingValue) -> bool {
     }
 }
 
-/// `paged_*`, `*_8bit`, `*flash*`: one or two `*` at the ends.
-fn glob(pattern: &str, text: &str) -> bool {
+/// `paged_*`, `*_8bit`, `nvidia-*-cu12`: `*` stands for any run of characters (none too),
+/// anywhere in the pattern; case is ignored.
+pub fn glob(pattern: &str, text: &str) -> bool {
     let pattern = pattern.to_ascii_lowercase();
-    match (pattern.strip_prefix('*'), pattern.strip_suffix('*')) {
-        (Some(_), Some(_)) if pattern.len() >= 2 => text.contains(&pattern[1..pattern.len() - 1]),
-        (Some(suffix), None) => text.ends_with(suffix),
-        (None, Some(prefix)) => text.starts_with(prefix),
-        _ => text == pattern,
+    let text = text.to_ascii_lowercase();
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return text == pattern;
     }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !text.starts_with(first) || text.len() < first.len() + last.len() {
+        return false;
+    }
+    let mut rest = &text[first.len()..text.len() - last.len()];
+    if !text.ends_with(last) {
+        return false;
+    }
+    for middle in &parts[1..parts.len() - 1] {
+        match rest.find(middle) {
+            Some(at) => rest = &rest[at + middle.len()..],
+            None => return false,
+        }
+    }
+    true
 }
 
 fn memory_truth(estimate: Option<&MemoryEstimate>, fit: Fit, trace: &mut Trace) -> Truth {
@@ -381,6 +482,22 @@ fn check_into(condition: &Condition, problems: &mut Vec<String>) {
         Condition::Package(package) => {
             if let Some(version) = package.version() {
                 spec("package version", version);
+            }
+            if let Some(cuda) = package.cuda() {
+                spec("package cuda", cuda);
+            }
+        }
+        Condition::Index(index) => {
+            if let Some(cuda) = &index.cuda {
+                spec("index cuda", cuda);
+            }
+            if index.cuda.is_none() && index.matches.is_none() {
+                problems.push("index needs `cuda` or `matches`".to_string());
+            }
+        }
+        Condition::GpuCount(text) => {
+            if split_comparison(text).is_none_or(|(_, n)| n.parse::<f64>().is_err()) {
+                problems.push(format!("`{text}` is not a comparison such as `> 1`"));
             }
         }
         Condition::OsVersion(text) => spec("os_version", text),
@@ -441,5 +558,12 @@ mod tests {
         assert!(glob("paged_*", "paged_adamw_8bit"));
         assert!(glob("*8bit", "paged_adamw_8bit"));
         assert!(!glob("paged_*", "adamw_torch"));
+        assert!(glob("nvidia-*-cu12", "nvidia-cublas-cu12"));
+        assert!(!glob("nvidia-*-cu12", "nvidia-cublas-cu11"));
+        assert!(!glob("nvidia-*-cu12", "nvidia-cu12"));
+        assert!(glob(
+            "*/whl/rocm*",
+            "https://download.pytorch.org/whl/rocm6.2"
+        ));
     }
 }

@@ -105,9 +105,7 @@ pub fn fire_all(loaded: &LoadedRule, facts: &Facts) -> Vec<Fired> {
     if loaded.rule.for_each.is_empty() {
         return fire(loaded, facts).into_iter().collect();
     }
-    loaded
-        .rule
-        .for_each
+    expand_each(&loaded.rule.for_each, facts)
         .iter()
         .filter_map(|each| {
             let mut scoped = facts.clone();
@@ -116,6 +114,54 @@ pub fn fire_all(loaded: &LoadedRule, facts: &Facts) -> Vec<Fired> {
         })
         .collect()
 }
+
+/// The names a `for_each` judges: plain entries as written, and for a pattern with `*` every
+/// package the project declares that matches it (each once).
+fn expand_each(entries: &[String], facts: &Facts) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for entry in entries {
+        if !entry.contains('*') {
+            names.push(entry.clone());
+            continue;
+        }
+        for decl in &facts.project.packages {
+            let name = facts.catalogue.canonical(&decl.name);
+            if condition::glob(entry, name) && !names.iter().any(|n| n == name) {
+                names.push(name.to_string());
+            }
+        }
+    }
+    names
+}
+
+/// The names a message may quote as `{name}`; `rules lint` reports any other.
+pub const TEMPLATE_VARIABLES: &[&str] = &[
+    "each",
+    "os",
+    "os_version",
+    "arch",
+    "chip",
+    "ram",
+    "python.version",
+    "gpu.name",
+    "gpu.memory",
+    "gpu.count",
+    "cuda",
+    "driver",
+    "compute_capability",
+    "package.name",
+    "package.version",
+    "package.avoid",
+    "package.cuda",
+    "setting.key",
+    "setting.value",
+    "model.name",
+    "memory.need",
+    "memory.budget",
+    "memory.device",
+    "memory.arithmetic",
+    "memory.workload",
+];
 
 /// Evaluates one rule; `None` when it does not apply.
 fn fire(loaded: &LoadedRule, facts: &Facts) -> Option<Fired> {
@@ -149,9 +195,10 @@ fn fire(loaded: &LoadedRule, facts: &Facts) -> Option<Fired> {
                 &[Change::Require(format!("{name}{avoid}"))],
                 facts,
                 &rule.id,
+                trace.package.as_ref(),
             )
         }
-        _ => resolve_changes(&rule.changes, facts, &rule.id),
+        _ => resolve_changes(&rule.changes, facts, &rule.id, trace.package.as_ref()),
     };
     let mut evidence = trace.evidence.clone();
     evidence.sort();
@@ -193,6 +240,7 @@ fn variables(facts: &Facts, trace: &Trace) -> BTreeMap<&'static str, String> {
     let nvidia = profile.gpus_of(Vendor::Nvidia).next();
     let gpu = nvidia.or(profile.gpus.first());
     put("gpu.name", gpu.and_then(|g| g.name.clone()));
+    put("gpu.count", Some(profile.gpus.len().to_string()));
     put(
         "gpu.memory",
         gpu.and_then(|g| g.memory.map(|m| m.to_string())),
@@ -212,6 +260,10 @@ fn variables(facts: &Facts, trace: &Trace) -> BTreeMap<&'static str, String> {
         };
         put("package.version", Some(version));
         put("package.avoid", package.avoid.clone());
+        let cuda = facts
+            .declared(&package.name)
+            .find_map(|decl| condition::build_cuda(decl, facts));
+        put("package.cuda", cuda.map(|v| v.to_string()));
     }
     if let Some((key, value)) = &trace.setting {
         put("setting.key", Some(key.clone()));
@@ -250,8 +302,14 @@ pub fn render(template: &str, vars: &BTreeMap<&'static str, String>) -> String {
     out
 }
 
-/// Points each change at the lines it edits.
-fn resolve_changes(changes: &[Change], facts: &Facts, rule: &str) -> Vec<ChangeAt> {
+/// Points each change at the lines it edits; `bound` is the package the rule's condition
+/// matched, which an index change is about.
+fn resolve_changes(
+    changes: &[Change],
+    facts: &Facts,
+    rule: &str,
+    bound: Option<&condition::PackageBinding>,
+) -> Vec<ChangeAt> {
     let mut out = Vec::new();
     let mut at = |evidence: &crate::project::Evidence, change: String| {
         out.push(ChangeAt {
@@ -285,6 +343,15 @@ fn resolve_changes(changes: &[Change], facts: &Facts, rule: &str) -> Vec<ChangeA
                         own => format!("{}{own},{wanted}", decl.name),
                     };
                     at(&decl.evidence, format!("`{}` -> `{combined}`", decl.raw));
+                }
+            }
+            Change::UseIndex(url) => {
+                let Some(bound) = bound else { continue };
+                for decl in facts.declared(&bound.name) {
+                    at(
+                        &decl.evidence,
+                        format!("install `{}` from {url} (--index-url)", decl.raw),
+                    );
                 }
             }
             Change::Set { key, value } => {
@@ -357,4 +424,63 @@ fn components(facts: &Facts, findings: &[Finding]) -> Vec<Component> {
         }
     }
     components
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::selftest::test_profile;
+
+    fn changes_for(profile: &str, requirements: &[&str]) -> Vec<String> {
+        let catalogue = Catalogue::builtin().expect("built-in rules");
+        let profile = test_profile(profile).expect("test machine");
+        let requirements: Vec<String> = requirements.iter().map(|r| r.to_string()).collect();
+        let project = Project::from_declarations(&requirements, &[], &[], None, None);
+        assess(&profile, &project, &catalogue)
+            .changes
+            .iter()
+            .map(|c| format!("{}:{} {}", c.file, c.line, c.change))
+            .collect()
+    }
+
+    #[test]
+    fn an_index_change_points_at_the_package_the_rule_matched() {
+        let changes = changes_for("linux-v100-x2", &["torch==2.11.0"]);
+        assert!(
+            changes.contains(
+                &"requirements.txt:1 install `torch==2.11.0` from https://download.pytorch.org/whl/cu126 (--index-url)"
+                    .to_string()
+            ),
+            "{changes:#?}"
+        );
+        // Installed from the CUDA 12.6 index already: nothing to change.
+        let changes = changes_for(
+            "linux-v100-x2",
+            &[
+                "--index-url https://download.pytorch.org/whl/cu126",
+                "torch==2.11.0",
+            ],
+        );
+        assert!(changes.iter().all(|c| !c.contains("torch")), "{changes:#?}");
+    }
+
+    #[test]
+    fn a_pattern_in_for_each_judges_every_matching_package() {
+        let catalogue = Catalogue::builtin().expect("built-in rules");
+        let profile = test_profile("macbook-m2-8gb").expect("test machine");
+        let requirements = vec![
+            "nvidia-cublas-cu12".to_string(),
+            "nvidia-cudnn-cu12".to_string(),
+        ];
+        let project = Project::from_declarations(&requirements, &[], &[], None, None);
+        let assessment = assess(&profile, &project, &catalogue);
+        for name in ["nvidia-cublas-cu12", "nvidia-cudnn-cu12"] {
+            let component = assessment
+                .components
+                .iter()
+                .find(|c| c.name == name)
+                .expect("component");
+            assert_eq!(component.status, Status::Fail, "{name}");
+        }
+    }
 }

@@ -63,11 +63,40 @@ pub struct Workload {
     /// Share of parameters that are trained (1.0 for a full fine-tune, ~0.5% for LoRA).
     #[serde(default)]
     pub trainable_fraction: f64,
-    /// Bytes per trained parameter for gradients, optimizer state and master weights.
+    /// Bytes per trained parameter for gradients, optimizer state and master weights: one
+    /// number, or one per weight dtype (`{ fp32: 12, default: 14 }`), because fp32 training
+    /// keeps no separate master copy while mixed precision does.
     #[serde(default)]
-    pub trainable_bytes: f64,
+    pub trainable_bytes: BytesPerParam,
     /// Activations and caches, as a share of the weights.
     pub activations: f64,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum BytesPerParam {
+    One(f64),
+    ByDtype(std::collections::BTreeMap<String, f64>),
+}
+
+impl Default for BytesPerParam {
+    fn default() -> Self {
+        BytesPerParam::One(0.0)
+    }
+}
+
+impl BytesPerParam {
+    /// The bytes for weights of this dtype; a map's `default` entry when the dtype has none.
+    pub fn for_dtype(&self, dtype: &str) -> f64 {
+        match self {
+            BytesPerParam::One(bytes) => *bytes,
+            BytesPerParam::ByDtype(map) => map
+                .get(dtype)
+                .or_else(|| map.get("default"))
+                .copied()
+                .unwrap_or(0.0),
+        }
+    }
 }
 
 /// The estimate for the project's model, with the arithmetic a person can check.
@@ -76,6 +105,11 @@ pub struct MemoryEstimate {
     pub model: ModelRef,
     pub workload: String,
     pub need: ByteSize,
+    /// The parts of `need`: weights, trained parameters with their optimizer state, and
+    /// activations (the runtime overhead is the rest). Tests check them against published figures.
+    pub weights: ByteSize,
+    pub trainable: ByteSize,
+    pub activations: ByteSize,
     /// What the accelerator (or RAM) may use; `None` when the profile does not say.
     pub budget: Option<ByteSize>,
     /// "this GPU may use ≈ 5.3 GB of the 8 GB".
@@ -105,6 +139,9 @@ impl MemoryModel {
                 model,
                 workload: workload.name.clone(),
                 need: ByteSize(0),
+                weights: ByteSize(0),
+                trainable: ByteSize(0),
+                activations: ByteSize(0),
                 budget,
                 device,
                 fit: None,
@@ -116,7 +153,8 @@ impl MemoryModel {
             .unwrap_or_else(|| self.dtype(facts));
         let bytes = self.bytes_per_param.get(&dtype).copied().unwrap_or(2.0);
         let weights = params * bytes;
-        let trainable = params * workload.trainable_fraction * workload.trainable_bytes;
+        let trainable =
+            params * workload.trainable_fraction * workload.trainable_bytes.for_dtype(&dtype);
         let activations = weights * workload.activations;
         let need = ByteSize((weights + trainable + activations) as u64 + self.runtime_overhead.0);
         let mut arithmetic = format!(
@@ -151,6 +189,9 @@ impl MemoryModel {
             model,
             workload: workload.name.clone(),
             need,
+            weights: ByteSize(weights as u64),
+            trainable: ByteSize(trainable as u64),
+            activations: ByteSize(activations as u64),
             budget,
             device,
             arithmetic,

@@ -12,5 +12,16 @@ mod selftest;
 pub use catalogue::{Catalogue, LintIssue, LoadedRule, Recommendation};
 pub use engine::assess;
 pub use facts::judged_python_version;
+pub use memory::MemoryEstimate;
 pub use model::{Rule, Status};
 pub use selftest::{TestFailure, run_tests, test_profile};
+
+/// The memory model's estimate for a project on a machine, as `check` computes it: for tests
+/// that hold the model against published figures, and for tools built on the library.
+pub fn estimate_memory(
+    profile: &crate::profile::Profile,
+    project: &crate::project::Project,
+    catalogue: &Catalogue,
+) -> Option<MemoryEstimate> {
+    facts::Facts::new(profile, project, catalogue).memory
+}

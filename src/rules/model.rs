@@ -58,6 +58,8 @@ pub struct Rule {
     pub component: String,
     /// Judge each of these packages on its own, with `{each}` standing for it in `component`,
     /// `package` conditions and `changes` (one rule for a family such as the CUDA packages).
+    /// An entry with `*` (`nvidia-*-cu12`) stands for every declared package it matches, so a
+    /// family with hundreds of members needs no list.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub for_each: Vec<String>,
     pub when: Condition,
@@ -133,6 +135,11 @@ pub enum Condition {
     ComputeCapability(String),
     /// A specifier on the NVIDIA driver version: `"<580"`.
     Driver(String),
+    /// A comparison on the number of GPUs: `"> 1"`.
+    GpuCount(String),
+    /// The project installs from a package index with this CUDA version or URL:
+    /// `index: { cuda: "<13" }` (a `…/whl/cu126` index), `index: { matches: "*/whl/rocm*" }`.
+    Index(IndexCondition),
     /// A comparison on RAM: `"< 16 GB"`.
     Ram(String),
     /// A comparison on the largest GPU's memory: `"< 24 GB"`.
@@ -176,8 +183,13 @@ pub enum PackageCondition {
     Name(String),
     Range {
         name: String,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         version: Option<String>,
+        /// A specifier on the CUDA version the declared build is for: its `+cu121` local
+        /// version, a `cu121` in its URL, or else the CUDA index the project installs from.
+        /// A build whose CUDA version nothing states does not match.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cuda: Option<String>,
     },
 }
 
@@ -194,10 +206,28 @@ impl PackageCondition {
             PackageCondition::Range { version, .. } => version.as_deref(),
         }
     }
+
+    pub fn cuda(&self) -> Option<&str> {
+        match self {
+            PackageCondition::Name(_) => None,
+            PackageCondition::Range { cuda, .. } => cuda.as_deref(),
+        }
+    }
 }
 
-/// `setting: { key: load_in_4bit, is: true }`; `matches: "paged_*"` for a prefix/suffix glob;
-/// `above`/`below` for numbers; neither means "the key is set".
+/// `setting: { key: load_in_4bit, is: true }`; `matches: "paged_*"` for a glob; `above` for
+/// numbers; `above_gpu_count: true` for more processes than GPUs; none means "the key is set".
+/// `index: { cuda: "<13" }` or `index: { matches: "*/whl/rocm*" }`; both must hold when both
+/// are given.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexCondition {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cuda: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matches: Option<String>,
+}
+
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SettingCondition {
@@ -208,6 +238,9 @@ pub struct SettingCondition {
     pub matches: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub above: Option<f64>,
+    /// A number greater than the machine's GPU count (`num_processes: 4` on one GPU).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub above_gpu_count: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
@@ -244,6 +277,8 @@ pub enum Change {
     Require(String),
     /// Set a training setting.
     Set { key: String, value: SettingLiteral },
+    /// Install the rule's package from this index (`https://download.pytorch.org/whl/cu126`).
+    UseIndex(String),
 }
 
 /// A rule's own test case: a machine, a project, and the status the rule must give.
