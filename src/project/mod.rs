@@ -50,7 +50,7 @@ pub struct Project {
 }
 
 /// How a package was declared.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Installer {
     Pip,

@@ -293,6 +293,12 @@ fn package_truth(condition: &PackageCondition, facts: &Facts, trace: &mut Trace)
     };
     let mut best = Truth::No;
     for declared in facts.declared(name) {
+        if condition
+            .installer()
+            .is_some_and(|i| i != declared.installer)
+        {
+            continue;
+        }
         if let Some(spec) = &cuda
             && !build_cuda(declared, facts).is_some_and(|v| spec.contains(&v))
         {

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::profile::{Arch, Os, Profile};
+use crate::project::Installer;
 
 /// `ok`, `warn`, `fail`, and (for components no rule judged) `unknown`.
 #[derive(
@@ -190,6 +191,9 @@ pub enum PackageCondition {
         /// A build whose CUDA version nothing states does not match.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         cuda: Option<String>,
+        /// Only declarations made for this installer: `pip` (PyPI wheels) or `conda`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        installer: Option<Installer>,
     },
 }
 
@@ -204,6 +208,13 @@ impl PackageCondition {
         match self {
             PackageCondition::Name(_) => None,
             PackageCondition::Range { version, .. } => version.as_deref(),
+        }
+    }
+
+    pub fn installer(&self) -> Option<Installer> {
+        match self {
+            PackageCondition::Name(_) => None,
+            PackageCondition::Range { installer, .. } => *installer,
         }
     }
 
