@@ -81,6 +81,23 @@ pub struct ChangeAt {
     pub change: String,
     /// The rule that calls for it.
     pub rule: String,
+    /// The same change as an edit `mlcompat fix` can apply to the line.
+    pub edit: Edit,
+}
+
+/// An edit of one declaration's line, in terms a line editor can apply without re-serializing
+/// the file.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Edit {
+    /// Delete the declaration (and its continuation lines).
+    RemoveLine,
+    /// Replace the requirement `from` (name and version constraint, as written) by `to`.
+    ReplaceRequirement { from: String, to: String },
+    /// Set the value of `key` on this line.
+    SetValue { key: String, value: String },
+    /// Install from this index: a `--extra-index-url` line before the declaration.
+    UseIndex { url: String },
 }
 
 #[derive(Clone, Debug, Serialize, schemars::JsonSchema)]

@@ -8,8 +8,8 @@ use super::condition::{self, Trace, Truth};
 use super::facts::Facts;
 use super::model::{Change, Partial, SettingLiteral, Status};
 use crate::assessment::{
-    Assessment, ChangeAt, Component, ComponentKind, Finding, MemoryOut, REPORT_SCHEMA_VERSION,
-    RecommendationOut, Summary,
+    Assessment, ChangeAt, Component, ComponentKind, Edit, Finding, MemoryOut,
+    REPORT_SCHEMA_VERSION, RecommendationOut, Summary,
 };
 use crate::profile::{Profile, Vendor};
 use crate::project::Project;
@@ -311,24 +311,33 @@ fn resolve_changes(
     bound: Option<&condition::PackageBinding>,
 ) -> Vec<ChangeAt> {
     let mut out = Vec::new();
-    let mut at = |evidence: &crate::project::Evidence, change: String| {
+    let mut at = |evidence: &crate::project::Evidence, change: String, edit: Edit| {
         out.push(ChangeAt {
             file: evidence.file.clone(),
             line: evidence.line,
             change,
             rule: rule.to_string(),
+            edit,
         })
     };
     for change in changes {
         match change {
             Change::RemovePackage(name) => {
                 for decl in facts.declared(name) {
-                    at(&decl.evidence, format!("remove `{}`", decl.raw));
+                    at(
+                        &decl.evidence,
+                        format!("remove `{}`", decl.raw),
+                        Edit::RemoveLine,
+                    );
                 }
             }
             Change::ReplacePackage { from, to } => {
                 for decl in facts.declared(from) {
-                    at(&decl.evidence, format!("`{}` -> `{to}`", decl.raw));
+                    let edit = Edit::ReplaceRequirement {
+                        from: written(decl),
+                        to: to.clone(),
+                    };
+                    at(&decl.evidence, format!("`{}` -> `{to}`", decl.raw), edit);
                 }
             }
             Change::Require(requirement) => {
@@ -342,7 +351,15 @@ fn resolve_changes(
                         "" => format!("{}{wanted}", decl.name),
                         own => format!("{}{own},{wanted}", decl.name),
                     };
-                    at(&decl.evidence, format!("`{}` -> `{combined}`", decl.raw));
+                    let edit = Edit::ReplaceRequirement {
+                        from: written(decl),
+                        to: combined.clone(),
+                    };
+                    at(
+                        &decl.evidence,
+                        format!("`{}` -> `{combined}`", decl.raw),
+                        edit,
+                    );
                 }
             }
             Change::UseIndex(url) => {
@@ -351,6 +368,7 @@ fn resolve_changes(
                     at(
                         &decl.evidence,
                         format!("install `{}` from {url} (--index-url)", decl.raw),
+                        Edit::UseIndex { url: url.clone() },
                     );
                 }
             }
@@ -358,15 +376,30 @@ fn resolve_changes(
                 let key = facts.resolve(key);
                 for setting in facts.project.setting(key) {
                     let value = literal(value);
+                    let edit = Edit::SetValue {
+                        key: key.to_string(),
+                        value: value.clone(),
+                    };
                     at(
                         &setting.evidence,
                         format!("{key}: {} -> {value}", setting.value),
+                        edit,
                     );
                 }
             }
         }
     }
     out
+}
+
+/// The requirement as the file writes it: name and constraint, without marker, hashes or comment.
+fn written(decl: &crate::project::PackageDecl) -> String {
+    let raw = decl.raw.trim();
+    let end = raw
+        .find([';', '#'])
+        .or_else(|| raw.find(" --"))
+        .unwrap_or(raw.len());
+    raw[..end].trim().to_string()
 }
 
 fn literal(value: &SettingLiteral) -> String {
