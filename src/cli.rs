@@ -159,7 +159,7 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
             (probed.profile, probed.notes)
         }
     };
-    let mut project = project::scan(&args.path)?;
+    let mut project = project::scan_for(&args.path, Some(&profile))?;
     let python = rules::judged_python_version(&profile, &project);
     project.apply_markers(&MarkerTarget::for_profile(&profile, python.as_deref()));
     project.notes.extend(probe_notes);

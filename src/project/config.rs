@@ -173,8 +173,8 @@ fn collect(node: &Spanned<Node>, parent: &str, file: &str, project: &mut Project
                 };
                 // `model: {name: ...}` names a model as `model.name`.
                 let tail = format!("{parent}.{name}");
-                if (MODEL_KEYS.contains(&name) || MODEL_KEYS.contains(&tail.as_str()))
-                    && let Some(model_name) = value.value.as_text()
+                if let Some(model_name) = value.value.as_text()
+                    && names_model(name, &tail, model_name)
                 {
                     project.models.push(ModelRef {
                         name: model_name.to_string(),
@@ -203,7 +203,28 @@ fn collect(node: &Spanned<Node>, parent: &str, file: &str, project: &mut Project
     }
 }
 
+/// Whether `key: value` names the model. A bare `model:` key names many things (Hydra groups,
+/// class names), so it counts only when its value reads like a model id (`org/name`, or a name
+/// with a size such as `llama3:8b`).
+fn names_model(key: &str, tail: &str, value: &str) -> bool {
+    if value.is_empty() || value.contains("${") {
+        return false;
+    }
+    if MODEL_KEYS.contains(&key) || MODEL_KEYS.contains(&tail) {
+        return true;
+    }
+    key == "model"
+        && !value.contains(' ')
+        && (value.split('/').count() == 2 || model::params_from_name(value).is_some())
+}
+
 fn scalar(node: &Node) -> Option<SettingValue> {
+    // DeepSpeed writes `fp16: {enabled: true}`: the block's switch is the setting's value.
+    if let Some(enabled) = node.get("enabled")
+        && let Some(value) = scalar(&enabled.value)
+    {
+        return Some(value);
+    }
     match node {
         Node::Bool(b) => Some(SettingValue::Bool(*b)),
         Node::Number(n) => Some(SettingValue::Number(*n)),
