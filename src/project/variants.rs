@@ -153,6 +153,16 @@ pub fn select(
             .unwrap_or_default();
         let relative = super::scan::relative_name(root, &file);
         let (family, role) = classify(&name);
+        // `docs/requirements.txt`, `tests/requirements.txt`: the folder says what it is for.
+        let in_not_runtime_dir = relative
+            .rsplit('/')
+            .skip(1)
+            .any(|dir| NOT_RUNTIME_WORDS.contains(&dir.to_ascii_lowercase().as_str()));
+        let role = if in_not_runtime_dir {
+            Role::NotRuntime
+        } else {
+            role
+        };
         let Role::Runtime(platform) = role else {
             notes.push(format!(
                 "{relative}: not read (development, test or docs requirements, not needed to run)"
