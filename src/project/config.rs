@@ -316,12 +316,30 @@ mod tests {
         );
         assert_eq!(project.models[0].name, "mistralai/Mistral-7B-v0.1");
         assert_eq!(project.models[0].evidence.line, 2);
-        let setting = &project.settings[0];
-        assert_eq!(
-            (setting.key.as_str(), setting.evidence.line),
-            ("load_in_4bit", 5)
-        );
+        let setting = project.setting("load_in_4bit").next().unwrap();
+        assert_eq!(setting.evidence.line, 5);
         assert_eq!(setting.value, SettingValue::Bool(true));
+    }
+
+    #[test]
+    fn a_bare_model_key_counts_only_for_a_model_id() {
+        let project = read_text(
+            "model: transformer
+other:
+  model: mlx-community/Llama-3.2-1B-Instruct-4bit
+",
+        );
+        assert_eq!(project.models.len(), 1);
+        assert_eq!(project.models[0].params, Some(1e9));
+    }
+
+    #[test]
+    fn deepspeed_blocks_take_their_enabled_switch() {
+        let project = read_text("{\"bf16\": {\"enabled\": false}, \"num_parameters\": 3}");
+        assert_eq!(
+            project.setting("bf16").next().unwrap().value,
+            SettingValue::Bool(false)
+        );
     }
 
     #[test]

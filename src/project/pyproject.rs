@@ -482,3 +482,22 @@ fn evidence_at(text: &str, relative: &str, offset: usize) -> Evidence {
         line: line_at(text, offset) as u32,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::poetry_to_pep440;
+
+    #[test]
+    fn poetry_carets_and_tildes() {
+        assert_eq!(poetry_to_pep440("^1.2.3"), ">=1.2.3,<2.0.0");
+        assert_eq!(poetry_to_pep440("^0.2.3"), ">=0.2.3,<0.3.0");
+        assert_eq!(poetry_to_pep440("^0.0.3"), ">=0.0.3,<0.0.4");
+        assert_eq!(poetry_to_pep440("~1.2.3"), ">=1.2.3,<1.3.0");
+        assert_eq!(poetry_to_pep440("~1"), ">=1,<2");
+        assert_eq!(poetry_to_pep440("~=1.4"), "~=1.4");
+        assert_eq!(poetry_to_pep440(">=1.2, <2"), ">=1.2,<2");
+        assert_eq!(poetry_to_pep440("1.2.*"), "==1.2.*");
+        assert_eq!(poetry_to_pep440("*"), "");
+        assert_eq!(poetry_to_pep440("^1.0 || ^2.0"), "");
+    }
+}

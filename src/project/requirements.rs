@@ -435,6 +435,47 @@ mod tests {
     }
 
     #[test]
+    fn wheel_urls_name_their_platform_and_cuda() {
+        let facts = wheel_facts(
+            "https://download.pytorch.org/whl/cu124/torch-2.4.0%2Bcu124-cp310-cp310-linux_x86_64.whl",
+        );
+        assert_eq!(facts.platform.as_deref(), Some("linux_x86_64"));
+        assert_eq!(facts.cuda.as_deref(), Some("12.4"));
+        let mac = wheel_facts("https://x.org/a/pkg-1.0-py3-none-macosx_11_0_arm64.whl");
+        assert_eq!(
+            (mac.platform.as_deref(), mac.cuda),
+            (Some("macosx_11_0_arm64"), None)
+        );
+        assert_eq!(
+            wheel_facts("git+https://github.com/a/b.git"),
+            WheelFacts::default()
+        );
+    }
+
+    #[test]
+    fn bare_references_are_named() {
+        assert_eq!(
+            name_of_reference("git+https://github.com/huggingface/peft.git@v0.7").as_deref(),
+            Some("peft")
+        );
+        assert_eq!(
+            name_of_reference("git+https://x/y.git#egg=some_tool[extra]").as_deref(),
+            Some("some_tool")
+        );
+        assert_eq!(
+            name_of_reference("https://x/flash_attn-2.5.8+cu122-cp310-cp310-linux_x86_64.whl")
+                .as_deref(),
+            Some("flash_attn")
+        );
+        assert_eq!(
+            name_of_reference("https://x/pkg-1.2.tar.gz").as_deref(),
+            Some("pkg")
+        );
+        assert_eq!(name_of_reference("./local"), None);
+        assert_eq!(name_of_reference("submodules/simple-knn"), None);
+    }
+
+    #[test]
     fn hashes_are_dropped() {
         assert_eq!(
             strip_hashes("torch==2.1    --hash=sha256:abc"),

@@ -127,7 +127,7 @@ pub fn scan_for(path: &Path, profile: Option<&Profile>) -> Result<Project, Sourc
     }
     let mut found = Vec::new();
     let mut walk_state = Walk::default();
-    walk(path, path, 0, false, &mut found, &mut walk_state);
+    walk(path, 0, false, &mut found, &mut walk_state);
     if walk_state.truncated {
         project.notes.push(format!(
             "stopped looking after {MAX_ENTRIES} entries; the rest of the project was not read"
@@ -210,7 +210,6 @@ fn file_name(path: &Path) -> String {
 /// Collects the files worth reading. `in_requirements` is true below a folder named
 /// `requirements*`, where every `.txt` is a requirements file (vLLM's `requirements/cuda.txt`).
 fn walk(
-    root: &Path,
     dir: &Path,
     depth: usize,
     in_requirements: bool,
@@ -235,7 +234,7 @@ fn walk(
             if depth < MAX_DEPTH && !skipped_dir(&name) {
                 let below =
                     in_requirements || name.to_ascii_lowercase().starts_with("requirements");
-                walk(root, &entry.path(), depth + 1, below, files, state);
+                walk(&entry.path(), depth + 1, below, files, state);
             }
         } else if file_type.is_file()
             && let Some(kind) = kind_of(&name, depth, in_requirements)

@@ -135,6 +135,10 @@ pub fn preferences(profile: &Profile) -> Vec<Option<Platform>> {
     order
 }
 
+/// Requirements files in one folder that differ only by platform words: (folder, family name,
+/// members with the platform each is for).
+type Family = (PathBuf, String, Vec<(PathBuf, Option<Platform>)>);
+
 /// Chooses among requirements files: within each family (same folder, same name apart from
 /// platform words) the first variant the machine prefers; without a profile every runtime file
 /// is read. Files for development or docs are never read as top-level manifests. Returns the
@@ -145,7 +149,7 @@ pub fn select(
     root: &Path,
 ) -> (Vec<PathBuf>, Vec<String>) {
     let mut notes = Vec::new();
-    let mut families: Vec<(PathBuf, String, Vec<(PathBuf, Option<Platform>)>)> = Vec::new();
+    let mut families: Vec<Family> = Vec::new();
     for file in files {
         let name = file
             .file_name()
