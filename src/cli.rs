@@ -1,6 +1,7 @@
 //! The command line: clap definitions and the glue from arguments to the pipeline. Errors carry
 //! context here (anyhow) and become exit code 2 with a message naming the file.
 
+use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -186,18 +187,28 @@ fn run(cli: Cli) -> Result<ExitCode> {
 fn check(args: CheckArgs) -> Result<ExitCode> {
     let catalogue = Catalogue::load(&args.rules)?;
     let machines = machines(&args)?;
-    let project = project::scan(&args.path)?;
+    // Which variant files a machine reads depends only on its platform preferences, so a fleet
+    // scans the project once per kind of machine, not once per machine.
+    let mut scans: HashMap<String, project::Project> = HashMap::new();
     let judged: Vec<Machine> = machines
         .into_iter()
         .map(|(name, file, profile, notes)| {
-            let mut project = project.clone();
+            let key = format!("{:?}", project::variant_preferences(&profile));
+            let mut project = match scans.get(&key) {
+                Some(scanned) => scanned.clone(),
+                None => {
+                    let scanned = project::scan_for(&args.path, Some(&profile))?;
+                    scans.insert(key, scanned.clone());
+                    scanned
+                }
+            };
             let python = rules::judged_python_version(&profile, &project);
             project.apply_markers(&MarkerTarget::for_profile(&profile, python.as_deref()));
             project.notes.extend(notes);
             let report = rules::assess(&profile, &project, &catalogue);
-            Machine { name, file, report }
+            Ok(Machine { name, file, report })
         })
-        .collect();
+        .collect::<Result<_>>()?;
     let format = match args.format {
         CheckFormat::Table => Format::Table,
         CheckFormat::Json => Format::Json,

@@ -100,6 +100,16 @@ struct Change {
     line: u32,
     change: String,
     rule: String,
+    edit: Edit,
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+enum Edit {
+    RemoveLine,
+    ReplaceRequirement { from: String, to: String },
+    SetValue { key: String, value: String },
+    UseIndex { url: String },
 }
 
 #[derive(Deserialize)]

@@ -89,6 +89,11 @@ pub(super) fn read_spec(spec: &str, evidence: Evidence, project: &mut Project) {
         marker: None,
         installer: Installer::Conda,
         url: None,
+        extras: Vec::new(),
+        extra: None,
+        editable: false,
+        wheel_platform: None,
+        wheel_cuda: None,
         raw: spec.to_string(),
         evidence,
     });

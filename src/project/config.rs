@@ -13,7 +13,10 @@ use crate::source::{self, SourceError};
 
 /// The settings read from configs. Nested keys count by their own name (`load_in_4bit` inside
 /// `quantization_config`), so the list holds leaf names.
-const SETTING_KEYS: [&str; 34] = [
+const SETTING_KEYS: [&str; 37] = [
+    "quantization_config",
+    "zero_optimization",
+    "use_cpu",
     "load_in_4bit",
     "load_in_8bit",
     "bnb_4bit_compute_dtype",
@@ -152,14 +155,74 @@ pub fn parse_node(text: &str, path: &Path) -> Result<Spanned<Node>, SourceError>
 /// Reads one config; a file that is not YAML/JSON is skipped with a note, not an error, because
 /// projects hold many YAML files that are not ours to judge.
 pub fn read(file: &Path, relative: &str, project: &mut Project) {
+    if std::fs::metadata(file).is_ok_and(|m| m.len() > MAX_CONFIG_BYTES) {
+        project.notes.push(format!(
+            "{relative}: skipped, over {MAX_CONFIG_BYTES} bytes (a data file, not a config)"
+        ));
+        return;
+    }
     let node = source::read_text(file).and_then(|text| parse_node(&text, file));
     match node {
-        Ok(node) => collect(&node, "", relative, project),
+        Ok(node) => {
+            let models_before = project.models.len();
+            collect(&node, "", relative, project);
+            apply_stated_size(&node, &mut project.models[models_before..]);
+        }
         Err(error) => project.notes.push(format!("skipped {error}")),
     }
 }
 
+/// Training configs are small; a bigger YAML or JSON file is data.
+const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
+/// Keys that state a model's size in parameters outright.
+const PARAM_KEYS: [&str; 4] = [
+    "num_parameters",
+    "num_params",
+    "n_params",
+    "model_parameters",
+];
+
+/// A size the config states beats the one read from the name: the name rounds (`7b` for
+/// 6.7B) and may say nothing.
+fn apply_stated_size(node: &Spanned<Node>, models: &mut [ModelRef]) {
+    let Some(stated) = find_number(&node.value, 0) else {
+        return;
+    };
+    for model in models {
+        model.params = Some(stated);
+    }
+}
+
+fn find_number(node: &Node, depth: usize) -> Option<f64> {
+    if depth > MAX_NESTING {
+        return None;
+    }
+    match node {
+        Node::Map(entries) => {
+            entries
+                .iter()
+                .find_map(|(key, value)| match (key.value.as_text(), &value.value) {
+                    (Some(k), Node::Number(n)) if PARAM_KEYS.contains(&k) && *n > 0.0 => Some(*n),
+                    _ => find_number(&value.value, depth + 1),
+                })
+        }
+        Node::Seq(items) => items.iter().find_map(|i| find_number(&i.value, depth + 1)),
+        _ => None,
+    }
+}
+
+/// How deep into a config's nesting keys are looked for; deeper is not a config a person wrote.
+const MAX_NESTING: usize = 64;
+
 fn collect(node: &Spanned<Node>, parent: &str, file: &str, project: &mut Project) {
+    collect_at(node, parent, file, project, 0);
+}
+
+fn collect_at(node: &Spanned<Node>, parent: &str, file: &str, project: &mut Project, depth: usize) {
+    if depth > MAX_NESTING {
+        return;
+    }
     match &node.value {
         Node::Map(entries) => {
             for (key, value) in entries {
@@ -173,8 +236,8 @@ fn collect(node: &Spanned<Node>, parent: &str, file: &str, project: &mut Project
                 };
                 // `model: {name: ...}` names a model as `model.name`.
                 let tail = format!("{parent}.{name}");
-                if (MODEL_KEYS.contains(&name) || MODEL_KEYS.contains(&tail.as_str()))
-                    && let Some(model_name) = value.value.as_text()
+                if let Some(model_name) = value.value.as_text()
+                    && names_model(name, &tail, model_name)
                 {
                     project.models.push(ModelRef {
                         name: model_name.to_string(),
@@ -191,19 +254,40 @@ fn collect(node: &Spanned<Node>, parent: &str, file: &str, project: &mut Project
                         evidence,
                     });
                 }
-                collect(value, name, file, project);
+                collect_at(value, name, file, project, depth + 1);
             }
         }
         Node::Seq(items) => {
             for item in items {
-                collect(item, parent, file, project);
+                collect_at(item, parent, file, project, depth + 1);
             }
         }
         _ => {}
     }
 }
 
+/// Whether `key: value` names the model. A bare `model:` key names many things (Hydra groups,
+/// class names), so it counts only when its value reads like a model id (`org/name`, or a name
+/// with a size such as `llama3:8b`).
+fn names_model(key: &str, tail: &str, value: &str) -> bool {
+    if value.is_empty() || value.contains("${") {
+        return false;
+    }
+    if MODEL_KEYS.contains(&key) || MODEL_KEYS.contains(&tail) {
+        return true;
+    }
+    key == "model"
+        && !value.contains(' ')
+        && (value.split('/').count() == 2 || model::params_from_name(value).is_some())
+}
+
 fn scalar(node: &Node) -> Option<SettingValue> {
+    // DeepSpeed writes `fp16: {enabled: true}`: the block's switch is the setting's value.
+    if let Some(enabled) = node.get("enabled")
+        && let Some(value) = scalar(&enabled.value)
+    {
+        return Some(value);
+    }
     match node {
         Node::Bool(b) => Some(SettingValue::Bool(*b)),
         Node::Number(n) => Some(SettingValue::Number(*n)),
@@ -232,12 +316,30 @@ mod tests {
         );
         assert_eq!(project.models[0].name, "mistralai/Mistral-7B-v0.1");
         assert_eq!(project.models[0].evidence.line, 2);
-        let setting = &project.settings[0];
-        assert_eq!(
-            (setting.key.as_str(), setting.evidence.line),
-            ("load_in_4bit", 5)
-        );
+        let setting = project.setting("load_in_4bit").next().unwrap();
+        assert_eq!(setting.evidence.line, 5);
         assert_eq!(setting.value, SettingValue::Bool(true));
+    }
+
+    #[test]
+    fn a_bare_model_key_counts_only_for_a_model_id() {
+        let project = read_text(
+            "model: transformer
+other:
+  model: mlx-community/Llama-3.2-1B-Instruct-4bit
+",
+        );
+        assert_eq!(project.models.len(), 1);
+        assert_eq!(project.models[0].params, Some(1e9));
+    }
+
+    #[test]
+    fn deepspeed_blocks_take_their_enabled_switch() {
+        let project = read_text("{\"bf16\": {\"enabled\": false}, \"num_parameters\": 3}");
+        assert_eq!(
+            project.setting("bf16").next().unwrap().value,
+            SettingValue::Bool(false)
+        );
     }
 
     #[test]

@@ -7,15 +7,21 @@ mod model;
 mod pyproject;
 mod requirements;
 mod scan;
+mod setup;
+mod variants;
 
 use std::fmt;
+use std::str::FromStr;
 
 use pep440_rs::VersionSpecifiers;
 use pep508_rs::MarkerTree;
 use serde::Serialize;
 
 pub use model::params_from_name;
-pub use scan::{MarkerTarget, scan};
+pub use scan::{MarkerTarget, scan, scan_for};
+pub use variants::{
+    Platform, Role, classify as classify_requirements_file, preferences as variant_preferences,
+};
 
 /// Where a fact came from: a file relative to the scanned root, and a 1-based line.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema)]
@@ -42,6 +48,9 @@ pub struct Project {
     pub python: Option<PythonPin>,
     /// Package indexes the project installs from (`--index-url`, `--extra-index-url`, uv sources).
     pub indexes: Vec<PackageIndex>,
+    /// Version limits from `-c` constraints files: they narrow the packages declared elsewhere
+    /// (already applied to `packages`) and declare nothing themselves.
+    pub constraints: Vec<PackageDecl>,
     /// Things the reader noticed and skipped, for the report's notes.
     pub notes: Vec<String>,
     /// Requirements files already read, so one reached twice (directly and through `-r`) counts once.
@@ -73,6 +82,24 @@ pub struct PackageDecl {
     /// A direct reference (`pkg @ https://…whl`, `git+https://…`), as written.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// The extras asked of the package (`transformers[torch]` → `torch`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub extras: Vec<String>,
+    /// The optional-dependency extra (PEP 621, Poetry) or dependency group this package is
+    /// declared in; `None` for a package every install gets. Extras are read because people
+    /// install them (`pip install .[gpu]`), and marked so a report can say "only with [gpu]".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extra: Option<String>,
+    /// Installed in editable mode (`-e`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub editable: bool,
+    /// The platform tag of a wheel URL (`linux_x86_64`, `macosx_11_0_arm64`, `win_amd64`,
+    /// `any`): the machine the wheel installs on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wheel_platform: Option<String>,
+    /// The CUDA version a wheel is built for, from its local version or URL (`+cu124` → `12.4`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wheel_cuda: Option<String>,
     /// The declaring line as written, for fixes that edit it.
     pub raw: String,
     pub evidence: Evidence,
@@ -92,16 +119,24 @@ impl PackageIndex {
             .trim_end_matches('/')
             .rsplit('/')
             .next()
-            .and_then(|last| last.strip_prefix("cu"))
-            .filter(|digits| digits.len() >= 3 && digits.chars().all(|c| c.is_ascii_digit()))
-            .map(|digits| {
-                format!(
-                    "{}.{}",
-                    &digits[..digits.len() - 1],
-                    &digits[digits.len() - 1..]
-                )
-            })
+            .and_then(cuda_tag)
     }
+}
+
+/// `cu121` → `12.1`, `cu118` → `11.8`, `cu130` → `13.0`: PyTorch's spelling of a CUDA version
+/// in index paths and wheel local versions. Anything else is `None`.
+pub fn cuda_tag(tag: &str) -> Option<String> {
+    tag.strip_prefix("cu")
+        .filter(|digits| {
+            (3..=4).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit())
+        })
+        .map(|digits| {
+            format!(
+                "{}.{}",
+                &digits[..digits.len() - 1],
+                &digits[digits.len() - 1..]
+            )
+        })
 }
 
 /// A training setting such as `load_in_4bit: true`, found at any depth of a config.
@@ -233,6 +268,34 @@ impl Project {
             keep
         });
         self.notes.extend(notes);
+    }
+
+    /// Narrows each pip package by the `-c` constraints on its name, as pip does: the allowed
+    /// versions are those both the requirement and the constraint allow. A constraint on a
+    /// package nobody declares installs nothing and is left aside.
+    pub(crate) fn apply_constraints(&mut self) {
+        for constraint in &self.constraints {
+            let Some(limit) = &constraint.versions else {
+                continue;
+            };
+            for package in self
+                .packages
+                .iter_mut()
+                .filter(|p| p.name == constraint.name && p.installer == Installer::Pip)
+            {
+                let joined = if package.specifier.is_empty() {
+                    limit.to_string()
+                } else {
+                    format!("{},{}", package.specifier, limit)
+                };
+                package.versions = pep440_rs::VersionSpecifiers::from_str(&joined).ok();
+                package.specifier = joined;
+                self.notes.push(format!(
+                    "{}: {} limited to {} by the constraint at {}",
+                    package.evidence, package.name, package.specifier, constraint.evidence
+                ));
+            }
+        }
     }
 
     pub fn setting(&self, key: &str) -> impl Iterator<Item = &Setting> {

@@ -14,43 +14,52 @@ use crate::source::{self, SourceError};
 const MAX_INCLUDES: usize = 64;
 
 pub fn read(root: &Path, file: &Path, project: &mut Project) -> Result<(), SourceError> {
-    let mut stack = Vec::new();
-    let mut included = 0;
-    read_one(root, file, project, &mut stack, &mut included)
+    let mut reader = Reader {
+        root,
+        stack: Vec::new(),
+        included: 0,
+        mode: Mode::Declare,
+    };
+    read_one(&mut reader, file, project)
 }
 
 fn read_one(
-    root: &Path,
+    reader: &mut Reader<'_>,
     file: &Path,
     project: &mut Project,
-    stack: &mut Vec<PathBuf>,
-    included: &mut usize,
 ) -> Result<(), SourceError> {
     let canonical = file.canonicalize().unwrap_or_else(|_| file.to_path_buf());
-    let relative = relative_name(root, file);
-    if stack.contains(&canonical) {
+    let relative = relative_name(reader.root, file);
+    if reader.stack.contains(&canonical) {
         project
             .notes
             .push(format!("{relative}: include cycle, not followed again"));
         return Ok(());
     }
-    if !project.read_requirements.insert(canonical.clone()) {
+    // A file reached twice (directly and through `-r`) counts once; a constraints file is
+    // remembered apart, since reading it declares nothing.
+    let key = match reader.mode {
+        Mode::Declare => canonical.clone(),
+        Mode::Constrain => canonical.join("#constraints"),
+    };
+    if !project.read_requirements.insert(key) {
         return Ok(());
     }
     let text = source::read_text(file)?;
-    stack.push(canonical);
+    reader.stack.push(canonical);
     for (line_number, line) in logical_lines(&text) {
         let evidence = Evidence {
             file: relative.clone(),
             line: line_number,
         };
-        read_line(root, file, &line, evidence, project, stack, included)?;
+        read_line(reader, file, &line, evidence, project)?;
     }
-    stack.pop();
+    reader.stack.pop();
     Ok(())
 }
 
-/// One requirement line that stands outside a requirements file (a conda `pip:` entry).
+/// One requirement line that stands outside a requirements file (a conda `pip:` entry, a
+/// pyproject dependency); `-r` and `-e` work as in a requirements file next to `file`.
 pub fn read_entry(
     root: &Path,
     file: &Path,
@@ -59,65 +68,195 @@ pub fn read_entry(
     project: &mut Project,
 ) -> Result<(), SourceError> {
     let canonical = file.canonicalize().unwrap_or_else(|_| file.to_path_buf());
-    read_line(
+    let mut reader = Reader {
         root,
-        file,
-        line,
-        evidence,
-        project,
-        &mut vec![canonical],
-        &mut 0,
-    )
+        stack: vec![canonical],
+        included: 0,
+        mode: Mode::Declare,
+    };
+    read_line(&mut reader, file, line, evidence, project)
+}
+
+/// Whether a line declares packages or only limits their versions (`-c` files).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Declare,
+    Constrain,
+}
+
+struct Reader<'a> {
+    root: &'a Path,
+    stack: Vec<PathBuf>,
+    included: usize,
+    mode: Mode,
 }
 
 fn read_line(
-    root: &Path,
+    reader: &mut Reader<'_>,
     file: &Path,
     line: &str,
     evidence: Evidence,
     project: &mut Project,
-    stack: &mut Vec<PathBuf>,
-    included: &mut usize,
 ) -> Result<(), SourceError> {
-    if let Some((option, value)) = split_option(line) {
-        match option {
-            "-r" | "--requirement" => {
-                *included += 1;
-                if *included > MAX_INCLUDES {
-                    project.notes.push(format!(
-                        "{evidence}: more than {MAX_INCLUDES} includes, stopped"
-                    ));
-                    return Ok(());
-                }
-                let target = file.parent().unwrap_or(Path::new(".")).join(value);
-                if target.is_file() {
-                    read_one(root, &target, project, stack, included)?;
-                } else {
-                    project
-                        .notes
-                        .push(format!("{evidence}: included file {value} was not found"));
-                }
-            }
-            "-i" | "--index-url" | "--extra-index-url" => {
-                project.indexes.push(super::PackageIndex {
-                    url: value.to_string(),
-                    evidence,
-                })
-            }
-            // Constraints limit versions but install nothing; editable and local installs name
-            // the project itself.
-            _ => {}
-        }
+    let Some((option, value)) = split_option(line) else {
+        read_requirement(line, evidence, false, reader.mode, project);
         return Ok(());
-    }
-    match parse_requirement(line, evidence.clone()) {
-        Some(package) => project.packages.push(package),
-        None => project.notes.push(format!(
-            "{evidence}: could not read `{}` as a requirement",
-            strip_hashes(line)
-        )),
+    };
+    match option {
+        "-r" | "--requirement" | "-c" | "--constraint" => {
+            let mode = if option.starts_with("-c") || option == "--constraint" {
+                Mode::Constrain
+            } else {
+                reader.mode
+            };
+            include(reader, file, value, &evidence, mode, project)?;
+        }
+        "-i" | "--index-url" | "--extra-index-url" | "-f" | "--find-links" => {
+            project.indexes.push(super::PackageIndex {
+                url: value.to_string(),
+                evidence,
+            })
+        }
+        "-e" | "--editable" => read_requirement(value, evidence, true, reader.mode, project),
+        // Other options (`--pre`, `--only-binary`, `--trusted-host`, `--no-binary`) change how
+        // pip installs, not what.
+        _ => {}
     }
     Ok(())
+}
+
+/// `-r`/`-c`: the file is found relative to the including file, as pip does. A missing file is
+/// an error at the including line (pip fails there too); a cycle is noted and not followed.
+fn include(
+    reader: &mut Reader<'_>,
+    file: &Path,
+    value: &str,
+    evidence: &Evidence,
+    mode: Mode,
+    project: &mut Project,
+) -> Result<(), SourceError> {
+    if value.contains("://") {
+        project.notes.push(format!(
+            "{evidence}: included URL {value} was not fetched (mlcompat never uses the network)"
+        ));
+        return Ok(());
+    }
+    reader.included += 1;
+    if reader.included > MAX_INCLUDES {
+        project.notes.push(format!(
+            "{evidence}: more than {MAX_INCLUDES} includes, stopped"
+        ));
+        return Ok(());
+    }
+    let target = file.parent().unwrap_or(Path::new(".")).join(value);
+    if !target.is_file() {
+        return Err(SourceError::invalid(
+            file,
+            Some(u64::from(evidence.line)),
+            format!("includes {value}, which does not exist"),
+        ));
+    }
+    let outer = std::mem::replace(&mut reader.mode, mode);
+    let result = read_one(reader, &target, project);
+    reader.mode = outer;
+    result
+}
+
+fn read_requirement(
+    line: &str,
+    evidence: Evidence,
+    editable: bool,
+    mode: Mode,
+    project: &mut Project,
+) {
+    let Some(mut package) = parse_line(line, evidence.clone(), project) else {
+        return;
+    };
+    package.editable = editable;
+    match mode {
+        Mode::Declare => project.packages.push(package),
+        Mode::Constrain => project.constraints.push(package),
+    }
+}
+
+/// A requirement line, a bare wheel/archive URL or a local path; notes what it cannot read.
+fn parse_line(line: &str, evidence: Evidence, project: &mut Project) -> Option<PackageDecl> {
+    if let Some(package) = parse_requirement(line, evidence.clone()) {
+        return Some(package);
+    }
+    let target = strip_hashes(line);
+    // pip wants whitespace before the `;` of a URL's marker, since `;` may be part of a URL.
+    let (reference, marker) = match target.split_once(" ;").or_else(|| target.split_once("; ")) {
+        Some((reference, marker)) => (reference.trim(), Some(marker.trim())),
+        None => (target, None),
+    };
+    if let Some(name) = name_of_reference(reference) {
+        let named = match marker {
+            Some(marker) => format!("{name} @ {reference} ; {marker}"),
+            None => format!("{name} @ {reference}"),
+        };
+        if let Some(mut package) = parse_requirement(&named, evidence.clone()) {
+            package.raw = line.to_string();
+            if package.url.is_none() {
+                package.url = Some(reference.to_string());
+            }
+            return Some(package);
+        }
+    }
+    if is_local_path(reference) {
+        project.notes.push(format!(
+            "{evidence}: `{target}` installs a local project, which is not read"
+        ));
+    } else {
+        project.notes.push(format!(
+            "{evidence}: could not read `{target}` as a requirement"
+        ));
+    }
+    None
+}
+
+/// The distribution a bare reference installs: `#egg=name`, or a wheel's or sdist's file name.
+fn name_of_reference(reference: &str) -> Option<String> {
+    if let Some((_, fragment)) = reference.split_once('#') {
+        let egg = fragment
+            .split('&')
+            .find_map(|part| part.strip_prefix("egg="))?;
+        return Some(egg.split('[').next().unwrap_or(egg).to_string());
+    }
+    if is_local_path(reference) {
+        return None;
+    }
+    let file = reference.trim_end_matches('/').rsplit('/').next()?;
+    // `git+https://github.com/huggingface/peft.git`: pip finds the name by building the
+    // project; the repository's name is what it almost always is.
+    if reference.starts_with("git+") || reference.starts_with("hg+") {
+        let name = file
+            .split('@')
+            .next()
+            .unwrap_or(file)
+            .trim_end_matches(".git");
+        return (!name.is_empty()).then(|| name.to_string());
+    }
+    if let Some(stem) = file.strip_suffix(".whl") {
+        return stem.split('-').next().map(str::to_string);
+    }
+    let stem = [".tar.gz", ".zip", ".tar.bz2"]
+        .iter()
+        .find_map(|ext| file.strip_suffix(ext))?;
+    // `name-1.2.3`: the name is everything before the last `-` that starts a version.
+    let (name, version) = stem.rsplit_once('-')?;
+    version
+        .starts_with(|c: char| c.is_ascii_digit())
+        .then(|| name.to_string())
+}
+
+/// `.`, `./pkg`, `submodules/simple-knn`, `file:…`: a project on disk, not a distribution name.
+fn is_local_path(target: &str) -> bool {
+    target == "."
+        || target.starts_with('.')
+        || target.starts_with('/')
+        || target.starts_with("file:")
+        || (target.contains('/') && !target.contains("://"))
 }
 
 /// One PEP 508 requirement line (hashes allowed); `None` when it is not one.
@@ -141,9 +280,12 @@ fn package(parsed: Requirement, raw: &str, evidence: Evidence) -> PackageDecl {
         .unwrap_or_default();
     let marker = (!parsed.marker.is_true()).then(|| parsed.marker.clone());
     let url = match &parsed.version_or_url {
-        Some(VersionOrUrl::Url(url)) => Some(url.to_string()),
+        Some(VersionOrUrl::Url(url)) => {
+            Some(url.given().map_or_else(|| url.to_string(), str::to_string))
+        }
         _ => None,
     };
+    let wheel = url.as_deref().map(wheel_facts).unwrap_or_default();
     PackageDecl {
         name: super::normalize_name(parsed.name.as_ref()),
         specifier,
@@ -151,9 +293,55 @@ fn package(parsed: Requirement, raw: &str, evidence: Evidence) -> PackageDecl {
         marker,
         installer: Installer::Pip,
         url,
+        extras: parsed.extras.iter().map(ToString::to_string).collect(),
+        extra: None,
+        editable: false,
+        wheel_platform: wheel.platform,
+        wheel_cuda: wheel.cuda,
         raw: raw.to_string(),
         evidence,
     }
+}
+
+/// What a wheel URL says about the machine it is for.
+#[derive(Debug, Default, PartialEq)]
+pub(super) struct WheelFacts {
+    pub platform: Option<String>,
+    pub cuda: Option<String>,
+}
+
+/// `…/torch-2.4.0%2Bcu124-cp310-cp310-linux_x86_64.whl` → platform `linux_x86_64`, CUDA `12.4`.
+/// The CUDA version comes from the wheel's local version (`+cu124`, flash-attn's
+/// `+cu122torch2.3…`) or else from a `/cu124/` folder of the URL.
+pub(super) fn wheel_facts(url: &str) -> WheelFacts {
+    let path = url.split(['?', '#']).next().unwrap_or(url);
+    let decoded = path.replace("%2B", "+").replace("%2b", "+");
+    let file = decoded.rsplit('/').next().unwrap_or("");
+    let mut facts = WheelFacts::default();
+    if let Some(stem) = file.strip_suffix(".whl") {
+        let parts: Vec<&str> = stem.split('-').collect();
+        if parts.len() >= 5 {
+            facts.platform = parts.last().map(|p| p.to_string());
+        }
+        facts.cuda = parts
+            .get(1)
+            .and_then(|version| version.split_once('+'))
+            .and_then(|(_, local)| cuda_prefix(local));
+    }
+    if facts.cuda.is_none() {
+        facts.cuda = decoded.split('/').find_map(super::cuda_tag);
+    }
+    facts
+}
+
+/// `cu122torch2.3cxx11abiFALSE` → `12.2`: the `cu` digits at the start of a local version.
+fn cuda_prefix(local: &str) -> Option<String> {
+    let digits: String = local
+        .strip_prefix("cu")?
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    super::cuda_tag(&format!("cu{digits}"))
 }
 
 /// Joins `\` continuations and drops comments, keeping the first line's number.
@@ -244,6 +432,47 @@ mod tests {
         );
         assert_eq!(split_option("-rbase.txt"), Some(("-r", "base.txt")));
         assert_eq!(split_option("torch"), None);
+    }
+
+    #[test]
+    fn wheel_urls_name_their_platform_and_cuda() {
+        let facts = wheel_facts(
+            "https://download.pytorch.org/whl/cu124/torch-2.4.0%2Bcu124-cp310-cp310-linux_x86_64.whl",
+        );
+        assert_eq!(facts.platform.as_deref(), Some("linux_x86_64"));
+        assert_eq!(facts.cuda.as_deref(), Some("12.4"));
+        let mac = wheel_facts("https://x.org/a/pkg-1.0-py3-none-macosx_11_0_arm64.whl");
+        assert_eq!(
+            (mac.platform.as_deref(), mac.cuda),
+            (Some("macosx_11_0_arm64"), None)
+        );
+        assert_eq!(
+            wheel_facts("git+https://github.com/a/b.git"),
+            WheelFacts::default()
+        );
+    }
+
+    #[test]
+    fn bare_references_are_named() {
+        assert_eq!(
+            name_of_reference("git+https://github.com/huggingface/peft.git@v0.7").as_deref(),
+            Some("peft")
+        );
+        assert_eq!(
+            name_of_reference("git+https://x/y.git#egg=some_tool[extra]").as_deref(),
+            Some("some_tool")
+        );
+        assert_eq!(
+            name_of_reference("https://x/flash_attn-2.5.8+cu122-cp310-cp310-linux_x86_64.whl")
+                .as_deref(),
+            Some("flash_attn")
+        );
+        assert_eq!(
+            name_of_reference("https://x/pkg-1.2.tar.gz").as_deref(),
+            Some("pkg")
+        );
+        assert_eq!(name_of_reference("./local"), None);
+        assert_eq!(name_of_reference("submodules/simple-knn"), None);
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder};
 
-use super::{Project, conda, config, pyproject, requirements};
+use super::{Project, conda, config, pyproject, requirements, setup, variants};
 use crate::profile::{Arch, Os, Profile};
 use crate::source::SourceError;
 
@@ -12,8 +12,24 @@ use crate::source::SourceError;
 const MAX_DEPTH: usize = 6;
 /// How many entries the walk looks at before it stops (a project is not a data set).
 const MAX_ENTRIES: usize = 20_000;
+/// How deep below the root a `requirements/` folder's files are read (`requirements/full/x.txt`).
+const MAX_REQUIREMENTS_DEPTH: usize = 3;
+/// JSON and YAML files that are never training configs: package managers' and linters' files.
+const NOT_CONFIG_FILES: [&str; 10] = [
+    "package.json",
+    "package-lock.json",
+    "tsconfig.json",
+    "composer.json",
+    ".pre-commit-config.yaml",
+    "mkdocs.yml",
+    "mkdocs.yaml",
+    "codecov.yml",
+    "environment.lock.yml",
+    "pnpm-lock.yaml",
+];
 /// Folders that hold no manifests of the project itself.
-const SKIPPED_DIRS: [&str; 12] = [
+const SKIPPED_DIRS: [&str; 13] = [
+    "target",
     "node_modules",
     "venv",
     "env",
@@ -76,8 +92,16 @@ impl MarkerTarget {
     }
 }
 
-/// Reads everything the project at `path` (a folder or one file) declares.
+/// Reads everything the project at `path` (a folder or one file) declares, reading every
+/// per-platform requirements variant (no machine to choose for).
 pub fn scan(path: &Path) -> Result<Project, SourceError> {
+    scan_for(path, None)
+}
+
+/// Reads the project as it would be installed on `profile`'s machine: of a family of
+/// requirements variants (`requirements.txt`, `requirements_apple_silicon.txt`, …) only the one
+/// meant for the machine is read, with a note naming it and the others.
+pub fn scan_for(path: &Path, profile: Option<&Profile>) -> Result<Project, SourceError> {
     let metadata = std::fs::metadata(path).map_err(|e| {
         SourceError::new(
             path,
@@ -90,90 +114,194 @@ pub fn scan(path: &Path) -> Result<Project, SourceError> {
     let mut project = Project::default();
     if metadata.is_file() {
         let root = path.parent().unwrap_or(Path::new("."));
-        read_file(root, path, &mut project)?;
+        let name = file_name(path);
+        let kind = kind_of(&name, 0, false).unwrap_or(Kind::Requirements);
+        let kind = if name.ends_with(".txt") {
+            Kind::Requirements
+        } else {
+            kind
+        };
+        read_file(root, path, kind, &mut project)?;
+        project.apply_constraints();
         return Ok(project);
     }
-    let mut files = Vec::new();
-    walk(path, 0, &mut files, &mut 0);
-    files.sort();
-    for file in files {
-        read_file(path, &file, &mut project)?;
+    let mut found = Vec::new();
+    let mut walk_state = Walk::default();
+    walk(path, 0, false, &mut found, &mut walk_state);
+    if walk_state.truncated {
+        project.notes.push(format!(
+            "stopped looking after {MAX_ENTRIES} entries; the rest of the project was not read"
+        ));
     }
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    read_all(path, found, profile, &mut project)?;
+    project.apply_constraints();
     Ok(project)
 }
 
-fn walk(dir: &Path, depth: usize, files: &mut Vec<PathBuf>, seen: &mut usize) {
+/// Reads what the walk found: manifests first, then the `requirements/` folders only when the
+/// manifests declared nothing (there they are the project's manifests; next to a pyproject they
+/// are optional add-ons such as `requirements/bitsandbytes.txt`), then configs.
+fn read_all(
+    root: &Path,
+    found: Vec<(PathBuf, Kind)>,
+    profile: Option<&Profile>,
+    project: &mut Project,
+) -> Result<(), SourceError> {
+    let of_kind = |wanted: Kind| -> Vec<PathBuf> {
+        found
+            .iter()
+            .filter(|(_, kind)| *kind == wanted)
+            .map(|(file, _)| file.clone())
+            .collect()
+    };
+    let (requirements, notes) = variants::select(of_kind(Kind::Requirements), profile, root);
+    project.notes.extend(notes);
+    for file in requirements {
+        read_file(root, &file, Kind::Requirements, project)?;
+    }
+    for kind in [
+        Kind::Conda,
+        Kind::PyProject,
+        Kind::SetupCfg,
+        Kind::SetupPy,
+        Kind::PythonVersion,
+    ] {
+        for file in of_kind(kind) {
+            read_file(root, &file, kind, project)?;
+        }
+    }
+    let nested = of_kind(Kind::NestedRequirements);
+    if project.packages.is_empty() {
+        let (nested, notes) = variants::select(nested, profile, root);
+        project.notes.extend(notes);
+        for file in nested {
+            read_file(root, &file, Kind::Requirements, project)?;
+        }
+    } else {
+        for file in nested {
+            let canonical = file.canonicalize().unwrap_or_else(|_| file.clone());
+            if !project.read_requirements.contains(&canonical) {
+                project.notes.push(format!(
+                    "{}: not read (an optional requirements file; the project's manifests name its dependencies)",
+                    relative_name(root, &file)
+                ));
+            }
+        }
+    }
+    for file in of_kind(Kind::Config) {
+        read_file(root, &file, Kind::Config, project)?;
+    }
+    Ok(())
+}
+
+#[derive(Default)]
+struct Walk {
+    seen: usize,
+    truncated: bool,
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Collects the files worth reading. `in_requirements` is true below a folder named
+/// `requirements*`, where every `.txt` is a requirements file (vLLM's `requirements/cuda.txt`).
+fn walk(
+    dir: &Path,
+    depth: usize,
+    in_requirements: bool,
+    files: &mut Vec<(PathBuf, Kind)>,
+    state: &mut Walk,
+) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
-        *seen += 1;
-        if *seen > MAX_ENTRIES {
+        state.seen += 1;
+        if state.seen > MAX_ENTRIES {
+            state.truncated = true;
             return;
         }
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
+        let name = file_name(&entry.path());
         // `file_type` does not follow symlinks, so a link loop is never entered.
         let Ok(file_type) = entry.file_type() else {
             continue;
         };
         if file_type.is_dir() {
-            if depth < MAX_DEPTH && !name.starts_with('.') && !SKIPPED_DIRS.contains(&name.as_ref())
-            {
-                walk(&entry.path(), depth + 1, files, seen);
+            if depth < MAX_DEPTH && !skipped_dir(&name) {
+                let below =
+                    in_requirements || name.to_ascii_lowercase().starts_with("requirements");
+                walk(&entry.path(), depth + 1, below, files, state);
             }
-        } else if file_type.is_file() && kind_of(&name, depth).is_some() {
-            files.push(entry.path());
+        } else if file_type.is_file()
+            && let Some(kind) = kind_of(&name, depth, in_requirements)
+        {
+            files.push((entry.path(), kind));
         }
     }
+}
+
+/// Hidden folders (`.git`, `.venv`, `.github`), virtual environments and data or output folders
+/// hold nothing the project declares.
+fn skipped_dir(name: &str) -> bool {
+    name.starts_with('.') || SKIPPED_DIRS.contains(&name) || name.ends_with(".egg-info")
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
     Requirements,
+    /// A `.txt` below a `requirements*` folder, read when the top-level manifests declare nothing.
+    NestedRequirements,
     Conda,
     PyProject,
+    SetupCfg,
+    SetupPy,
     PythonVersion,
     Config,
 }
 
 /// Manifests count at the top of the project; configs anywhere.
-fn kind_of(name: &str, depth: usize) -> Option<Kind> {
+fn kind_of(name: &str, depth: usize, in_requirements: bool) -> Option<Kind> {
     let lower = name.to_ascii_lowercase();
     let is_yaml = lower.ends_with(".yml") || lower.ends_with(".yaml");
-    if lower.starts_with("requirements") && lower.ends_with(".txt") {
+    if lower.ends_with(".txt") && in_requirements {
+        (depth <= MAX_REQUIREMENTS_DEPTH).then_some(Kind::NestedRequirements)
+    } else if lower.starts_with("requirements") && lower.ends_with(".txt") {
         (depth <= 1).then_some(Kind::Requirements)
     } else if (lower.starts_with("environment") || lower.starts_with("conda")) && is_yaml {
         (depth <= 1).then_some(Kind::Conda)
-    } else if lower == "pyproject.toml" {
-        (depth == 0).then_some(Kind::PyProject)
-    } else if lower == ".python-version" {
-        (depth == 0).then_some(Kind::PythonVersion)
+    } else if depth == 0 && lower == "pyproject.toml" {
+        Some(Kind::PyProject)
+    } else if depth == 0 && lower == "setup.cfg" {
+        Some(Kind::SetupCfg)
+    } else if depth == 0 && lower == "setup.py" {
+        Some(Kind::SetupPy)
+    } else if depth == 0 && lower == ".python-version" {
+        Some(Kind::PythonVersion)
     } else if is_yaml || lower.ends_with(".json") {
-        Some(Kind::Config)
+        (!NOT_CONFIG_FILES.contains(&lower.as_str())).then_some(Kind::Config)
     } else {
         None
     }
 }
 
-fn read_file(root: &Path, file: &Path, project: &mut Project) -> Result<(), SourceError> {
-    let name = file
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+fn read_file(
+    root: &Path,
+    file: &Path,
+    kind: Kind,
+    project: &mut Project,
+) -> Result<(), SourceError> {
     let relative = relative_name(root, file);
-    // A file named on the command line is read as what its name says, at any depth.
-    let Some(kind) = kind_of(&name, 0) else {
-        project.notes.push(format!(
-            "{relative}: not a manifest or config mlcompat reads"
-        ));
-        return Ok(());
-    };
     let before = project.packages.len() + project.settings.len() + project.models.len();
     match kind {
-        Kind::Requirements => requirements::read(root, file, project)?,
+        Kind::Requirements | Kind::NestedRequirements => requirements::read(root, file, project)?,
         Kind::Conda => conda::read(file, &relative, project)?,
         Kind::PyProject => pyproject::read(file, &relative, project)?,
+        Kind::SetupCfg => setup::read_cfg(file, &relative, project)?,
+        Kind::SetupPy => setup::read_py(file, &relative, project)?,
         Kind::PythonVersion => pyproject::read_python_version(file, &relative, project)?,
         Kind::Config => config::read(file, &relative, project),
     }
