@@ -298,6 +298,16 @@ impl Project {
         }
     }
 
+    /// The project as one config file sees it: the settings of `file` when it has any (else all
+    /// settings), with every package. The memory model judges each model with its own recipe.
+    pub fn scoped_to(&self, file: &str) -> Project {
+        let mut scoped = self.clone();
+        if self.settings.iter().any(|s| s.evidence.file == file) {
+            scoped.settings.retain(|s| s.evidence.file == file);
+        }
+        scoped
+    }
+
     pub fn setting(&self, key: &str) -> impl Iterator<Item = &Setting> {
         self.settings.iter().filter(move |s| s.key == key)
     }

@@ -7,7 +7,7 @@ use comfy_table::{ContentArrangement, Table, TableStyle, presets};
 use owo_colors::OwoColorize;
 
 use super::Style;
-use super::text::{icon, label, places, specification, verdict_line};
+use super::text::{NOTHING_FOUND, icon, label, places, specification, verdict_line};
 use crate::assessment::{Assessment, Finding};
 use crate::rules::Status;
 
@@ -130,6 +130,10 @@ fn critical_issues(out: &mut String, assessment: &Assessment, style: &Style, wid
 
 fn components(out: &mut String, assessment: &Assessment, style: &Style, width: u16) {
     heading(out, "Status by component");
+    if assessment.components.is_empty() {
+        let _ = writeln!(out, "  {NOTHING_FOUND}");
+        return;
+    }
     let mut table = new_table(style, width);
     table.set_header(vec!["", "Component", "Why", "Where"]);
     let mut rows: Vec<_> = assessment.components.iter().collect();

@@ -17,6 +17,10 @@ pub fn icon(status: Status, ascii: bool) -> &'static str {
     }
 }
 
+/// What a report says when the project declares nothing mlcompat reads.
+pub const NOTHING_FOUND: &str =
+    "Nothing to judge: no dependencies, training settings or models were found here";
+
 /// The founding assessment's words for each status.
 pub fn label(status: Status) -> &'static str {
     match status {
@@ -30,6 +34,9 @@ pub fn label(status: Status) -> &'static str {
 /// `❌ Will NOT work — 5 ok, 2 warn, 5 fail, 1 unknown`.
 pub fn verdict_line(assessment: &Assessment, ascii: bool) -> String {
     let s = &assessment.summary;
+    if assessment.components.is_empty() {
+        return format!("{} {NOTHING_FOUND}", icon(Status::Unknown, ascii));
+    }
     format!(
         "{} {} — {} ok, {} warn, {} fail, {} unknown",
         icon(assessment.verdict, ascii),

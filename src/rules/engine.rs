@@ -251,6 +251,9 @@ fn variables(facts: &Facts, trace: &Trace) -> BTreeMap<&'static str, String> {
         "compute_capability",
         nvidia.and_then(|g| g.compute_capability.clone()),
     );
+    // A condition such as `not: { package: x }` binds no package; say so rather than
+    // leaving the placeholder in the text.
+    put("package.version", Some("not declared".to_string()));
     if let Some(package) = &trace.package {
         put("package.name", Some(package.name.clone()));
         let version = if package.specifier.is_empty() {

@@ -119,14 +119,28 @@ pub struct MemoryEstimate {
 }
 
 impl MemoryModel {
+    /// The estimate for the project's most demanding model. Each model is judged with the
+    /// settings of its own config file (a project may hold a QLoRA and a full fine-tune recipe).
     pub fn estimate(&self, facts: &Facts) -> Option<MemoryEstimate> {
-        let model = facts
-            .project
-            .models
-            .iter()
-            .find(|m| m.params.is_some())
-            .or_else(|| facts.project.models.first())?
-            .clone();
+        let mut worst: Option<MemoryEstimate> = None;
+        for model in &facts.project.models {
+            let project = facts.project.scoped_to(&model.evidence.file);
+            let scoped = Facts {
+                project: &project,
+                ..facts.clone()
+            };
+            let Some(estimate) = self.estimate_for(model, &scoped) else {
+                continue;
+            };
+            if worst.as_ref().is_none_or(|w| demand(&estimate) > demand(w)) {
+                worst = Some(estimate);
+            }
+        }
+        worst
+    }
+
+    fn estimate_for(&self, model: &ModelRef, facts: &Facts) -> Option<MemoryEstimate> {
+        let model = model.clone();
         let workload = self.workloads.iter().find(|w| {
             w.when.as_ref().is_none_or(|when| {
                 condition::evaluate(when, facts, &mut Trace::default()) == Truth::Yes
@@ -280,4 +294,15 @@ fn count(params: f64) -> String {
 fn trim(value: f64) -> String {
     let text = format!("{value:.1}");
     text.strip_suffix(".0").unwrap_or(&text).to_string()
+}
+
+/// How demanding an estimate is: its fit first (an unknown size counts least), then its need.
+fn demand(estimate: &MemoryEstimate) -> (u8, u64) {
+    let fit = match estimate.fit {
+        Some(Fit::DoesNotFit) => 3,
+        Some(Fit::Tight) => 2,
+        Some(Fit::Fits) => 1,
+        None => 0,
+    };
+    (fit, estimate.need.0)
 }
