@@ -9,9 +9,11 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 
+use mlcompat::fix;
+use mlcompat::pipeline;
 use mlcompat::probe::{self, ProbeOptions};
 use mlcompat::profile::Profile;
-use mlcompat::project::{self, MarkerTarget};
+use mlcompat::project;
 use mlcompat::report::{self, Format, Machine, Style};
 use mlcompat::rules::{self, Catalogue, Status};
 use mlcompat::source::SourceError;
@@ -34,6 +36,11 @@ enum Command {
         after_help = "Examples:\n  mlcompat check\n  mlcompat check path/to/project --profile m2.yaml\n  mlcompat check . --format json --fail-on warn"
     )]
     Check(CheckArgs),
+    /// Write the changes the report calls for as new files for the target machine.
+    #[command(
+        after_help = "Examples:\n  mlcompat fix                                   (print the diff, write nothing)\n  mlcompat fix . --profile m2.yaml --write       (requirements-macos.txt, ...)\n  mlcompat fix . --write --suffix mac --force"
+    )]
+    Fix(FixArgs),
     /// Print this machine as a profile.
     #[command(
         after_help = "Examples:\n  mlcompat probe\n  mlcompat probe --format json\n  mlcompat probe -o my-machine.yaml"
@@ -86,6 +93,33 @@ struct CheckArgs {
     /// Show why each rule fired: the facts it used and its source.
     #[arg(short, long)]
     verbose: bool,
+}
+
+#[derive(clap::Args)]
+struct FixArgs {
+    /// The project: a folder or one manifest/config file.
+    #[arg(default_value = ".")]
+    path: PathBuf,
+    /// A saved profile to fix the project for instead of this machine.
+    #[arg(long, value_name = "FILE")]
+    profile: Option<PathBuf>,
+    /// More rule files or folders, added to the built-in rules.
+    #[arg(long, value_name = "FILE_OR_DIR")]
+    rules: Vec<PathBuf>,
+    /// Write the fixed files (default: print a unified diff and write nothing).
+    #[arg(long)]
+    write: bool,
+    /// The name part for new files: `requirements-SUFFIX.txt` (default: the target's OS).
+    #[arg(long)]
+    suffix: Option<String>,
+    /// Replace fixed files that already exist.
+    #[arg(long)]
+    force: bool,
+    #[arg(long, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
+    color: ColorWhen,
+    /// The Python interpreter to describe when probing (instead of the active one).
+    #[arg(long, value_name = "PATH")]
+    python: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -168,6 +202,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Check(args) => check(args),
         Command::Probe(args) => probe_command(args),
+        Command::Fix(args) => fix_command(args),
         Command::Rules(command) => rules_command(command),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
@@ -194,7 +229,7 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         .into_iter()
         .map(|(name, file, profile, notes)| {
             let key = format!("{:?}", project::variant_preferences(&profile));
-            let mut project = match scans.get(&key) {
+            let project = match scans.get(&key) {
                 Some(scanned) => scanned.clone(),
                 None => {
                     let scanned = project::scan_for(&args.path, Some(&profile))?;
@@ -202,10 +237,7 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
                     scanned
                 }
             };
-            let python = rules::judged_python_version(&profile, &project);
-            project.apply_markers(&MarkerTarget::for_profile(&profile, python.as_deref()));
-            project.notes.extend(notes);
-            let report = rules::assess(&profile, &project, &catalogue);
+            let report = pipeline::judge_scanned(project, &profile, &notes, &catalogue);
             Ok(Machine { name, file, report })
         })
         .collect::<Result<_>>()?;
@@ -323,6 +355,95 @@ fn github_prefix(path: &Path) -> String {
     folder.display().to_string()
 }
 
+fn fix_command(args: FixArgs) -> Result<ExitCode> {
+    let catalogue = Catalogue::load(&args.rules)?;
+    let (profile, notes) = match &args.profile {
+        Some(path) => (Profile::load(path)?, Vec::new()),
+        None => {
+            let probed = probe::probe(&ProbeOptions {
+                python: args.python.clone(),
+            });
+            (probed.profile, probed.notes)
+        }
+    };
+    let assessment = pipeline::judge(&args.path, &profile, &notes, &catalogue)?;
+    let root = if args.path.is_file() {
+        args.path.parent().unwrap_or(Path::new(".")).to_path_buf()
+    } else {
+        args.path.clone()
+    };
+    let suffix = args
+        .suffix
+        .clone()
+        .unwrap_or_else(|| fix::default_suffix(&profile));
+    let plan = fix::plan(&root, &assessment, &suffix)?;
+    let mut out = String::new();
+    if plan.files.is_empty() {
+        out += "Nothing to change: no rule calls for an edit on this machine.\n";
+    }
+    if args.write {
+        let written = fix::write(&root, &plan, args.force)?;
+        for (file, path) in plan.files.iter().zip(&written) {
+            out += &format!(
+                "wrote {}  ({})\n",
+                path.display(),
+                fix::how_to_use(&file.target)
+            );
+        }
+    } else {
+        for file in &plan.files {
+            out += &colour_diff(&fix::diff(file));
+        }
+        if !plan.files.is_empty() {
+            out += "\n(nothing written: run with --write to create these files)\n";
+        }
+    }
+    if !plan.unfixable.is_empty() {
+        out += "\nNot fixed by an edit:\n";
+        for item in &plan.unfixable {
+            out += &format!("  - {item}\n");
+        }
+    }
+    if !plan.files.is_empty() {
+        let after = fix::verify(&root, &plan, &profile, &catalogue)?;
+        let remaining: Vec<_> = after
+            .findings
+            .iter()
+            .filter(|f| f.status == Status::Fail)
+            .collect();
+        out += &format!(
+            "\nAfter these edits, `mlcompat check` says: {}\n",
+            report::verdict_line(&after, false)
+        );
+        for finding in remaining {
+            out += &format!("  - {}: {}\n", finding.component, finding.title);
+        }
+    }
+    write_stdout(&out, color_choice(args.color))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Added lines green, removed red, hunk headers cyan.
+fn colour_diff(diff: &str) -> String {
+    use owo_colors::OwoColorize;
+    diff.lines()
+        .map(|line| {
+            let painted = if line.starts_with("+++") || line.starts_with("---") {
+                line.bold().to_string()
+            } else if line.starts_with('+') {
+                line.green().to_string()
+            } else if line.starts_with('-') {
+                line.red().to_string()
+            } else if line.starts_with("@@") {
+                line.cyan().to_string()
+            } else {
+                line.to_string()
+            };
+            painted + "\n"
+        })
+        .collect()
+}
+
 fn color_choice(when: ColorWhen) -> anstream::ColorChoice {
     match when {
         ColorWhen::Auto => anstream::ColorChoice::Auto,
@@ -358,27 +479,10 @@ fn probe_command(args: ProbeArgs) -> Result<ExitCode> {
         ProfileFormat::Json => serde_json::to_string_pretty(&probed.profile)? + "\n",
     };
     match args.output {
-        Some(path) => write_atomically(&path, &text)?,
+        Some(path) => mlcompat::source::write_atomically(&path, &text)?,
         None => write_stdout(&text, anstream::ColorChoice::Never)?,
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Writes to a temporary file beside `path`, then renames it over: an error never leaves a
-/// truncated file or destroys the one that was there.
-fn write_atomically(path: &Path, text: &str) -> Result<()> {
-    let folder = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let name = path.file_name().context("the output path names no file")?;
-    let temporary = folder.join(format!(".{}.mlcompat-tmp", name.to_string_lossy()));
-    std::fs::write(&temporary, text)
-        .with_context(|| format!("{}: cannot write", path.display()))?;
-    std::fs::rename(&temporary, path).with_context(|| {
-        let _ = std::fs::remove_file(&temporary);
-        format!("{}: cannot write", path.display())
-    })
 }
 
 fn rules_command(command: RulesCommand) -> Result<ExitCode> {

@@ -5,6 +5,8 @@
 //! [`assessment`] → [`report`].
 
 pub mod assessment;
+pub mod fix;
+pub mod pipeline;
 pub mod probe;
 pub mod profile;
 pub mod project;

@@ -103,6 +103,24 @@ fn io_message(error: &std::io::Error) -> String {
     }
 }
 
+/// Writes to a temporary file beside `path`, then renames it over: an error never leaves a
+/// truncated file or destroys the one that was there.
+pub fn write_atomically(path: &Path, text: &str) -> Result<(), SourceError> {
+    let folder = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let Some(name) = path.file_name() else {
+        return Err(SourceError::new(path, "names no file"));
+    };
+    let temporary = folder.join(format!(".{}.mlcompat-tmp", name.to_string_lossy()));
+    let result = std::fs::write(&temporary, text).and_then(|()| std::fs::rename(&temporary, path));
+    result.map_err(|error| {
+        let _ = std::fs::remove_file(&temporary);
+        SourceError::new(path, format!("cannot write: {}", io_message(&error)))
+    })
+}
+
 /// YAML parsing options: tight budgets, because rule files and profiles come from strangers.
 pub fn yaml_options() -> serde_saphyr::Options {
     serde_saphyr::options! {

@@ -46,6 +46,10 @@ fn read_one(
         return Ok(());
     }
     let text = source::read_text(file)?;
+    // Included files are part of what was read (a fix rewrites them; a report names them).
+    if !project.files.contains(&relative) {
+        project.files.push(relative.clone());
+    }
     reader.stack.push(canonical);
     for (line_number, line) in logical_lines(&text) {
         let evidence = Evidence {

@@ -306,7 +306,7 @@ fn read_file(
         Kind::Config => config::read(file, &relative, project),
     }
     let found = project.packages.len() + project.settings.len() + project.models.len() > before;
-    if found || kind != Kind::Config {
+    if (found || kind != Kind::Config) && !project.files.contains(&relative) {
         project.files.push(relative);
     }
     Ok(())

@@ -1,0 +1,327 @@
+//! Applying edits to a file's lines in place: everything else of the file (comments, order,
+//! blank lines, quoting, indentation, CRLF endings) stays as it was. Nothing is re-serialized.
+
+use crate::assessment::Edit;
+
+/// One physical line: its text and its ending (`\n`, `\r\n`, or none at the end of the file).
+#[derive(Clone, Debug)]
+struct Line {
+    text: String,
+    ending: String,
+    removed: bool,
+    before: Vec<String>,
+}
+
+/// A file's lines with edits pending.
+#[derive(Clone, Debug)]
+pub struct Lines {
+    lines: Vec<Line>,
+    /// The file's own line ending, for inserted lines.
+    newline: String,
+    json: bool,
+}
+
+impl Lines {
+    pub fn new(text: &str, json: bool) -> Lines {
+        let lines = text
+            .split_inclusive('\n')
+            .map(|piece| {
+                let (text, ending) = match piece.strip_suffix("\r\n") {
+                    Some(text) => (text, "\r\n"),
+                    None => match piece.strip_suffix('\n') {
+                        Some(text) => (text, "\n"),
+                        None => (piece, ""),
+                    },
+                };
+                Line {
+                    text: text.to_string(),
+                    ending: ending.to_string(),
+                    removed: false,
+                    before: Vec::new(),
+                }
+            })
+            .collect();
+        let newline = if text.contains("\r\n") { "\r\n" } else { "\n" }.to_string();
+        Lines {
+            lines,
+            newline,
+            json,
+        }
+    }
+
+    /// Applies `edit` at the 1-based `line`; `Err` says why it could not be.
+    pub fn apply(&mut self, line: u32, edit: &Edit) -> Result<(), String> {
+        let index = (line as usize)
+            .checked_sub(1)
+            .filter(|&i| i < self.lines.len())
+            .ok_or_else(|| format!("line {line} is not in the file"))?;
+        match edit {
+            Edit::RemoveLine => {
+                self.remove(index);
+                Ok(())
+            }
+            Edit::ReplaceRequirement { from, to } => self.replace(index, from, to),
+            Edit::SetValue { key, value } => self.set(index, key, value),
+            Edit::UseIndex { url } => self.use_index(index, url),
+        }
+    }
+
+    /// Removes the line and the continuation lines a trailing `\` joins to it.
+    fn remove(&mut self, index: usize) {
+        let mut at = index;
+        while at < self.lines.len() {
+            self.lines[at].removed = true;
+            if !self.lines[at].text.trim_end().ends_with('\\') {
+                break;
+            }
+            at += 1;
+        }
+    }
+
+    fn replace(&mut self, index: usize, from: &str, to: &str) -> Result<(), String> {
+        let text = &self.lines[index].text;
+        let start = text
+            .find(from)
+            .or_else(|| text.to_lowercase().find(&from.to_lowercase()))
+            .ok_or_else(|| format!("`{from}` is not on line {}", index + 1))?;
+        let mut edited = text.clone();
+        edited.replace_range(start..start + from.len(), to);
+        self.lines[index].text = edited;
+        Ok(())
+    }
+
+    /// `key: value` (YAML) or `"key": value` (JSON): the value is replaced, its quoting kept.
+    fn set(&mut self, index: usize, key: &str, value: &str) -> Result<(), String> {
+        let text = self.lines[index].text.clone();
+        let (start, end) = value_span(&text, key)
+            .ok_or_else(|| format!("`{key}` has no value on line {}", index + 1))?;
+        let old = &text[start..end];
+        let quote = old.chars().next().filter(|c| *c == '"' || *c == '\'');
+        let plain = matches!(value, "true" | "false" | "null") || value.parse::<f64>().is_ok();
+        let new = match quote {
+            Some(q) => format!("{q}{value}{q}"),
+            None if self.json && !plain => format!("\"{value}\""),
+            None => value.to_string(),
+        };
+        let mut edited = text;
+        edited.replace_range(start..end, &new);
+        self.lines[index].text = edited;
+        Ok(())
+    }
+
+    /// Adds `--extra-index-url URL` before a requirement line (or a conda `pip:` entry).
+    fn use_index(&mut self, index: usize, url: &str) -> Result<(), String> {
+        let text = &self.lines[index].text;
+        let option = format!("--extra-index-url {url}");
+        let present =
+            |l: &Line| l.text.contains(&option) || l.before.iter().any(|b| b.contains(&option));
+        if self.lines.iter().any(present) {
+            return Ok(());
+        }
+        let indent: String = text.chars().take_while(|c| c.is_whitespace()).collect();
+        let inserted = match text.trim_start().strip_prefix("- ") {
+            Some(_) => format!("{indent}- {option}"),
+            None if text.trim_start().starts_with('"') => {
+                return Err(
+                    "an index for a pyproject.toml dependency is set in [tool.uv.index]"
+                        .to_string(),
+                );
+            }
+            None => format!("{indent}{option}"),
+        };
+        self.lines[index].before.push(inserted);
+        Ok(())
+    }
+
+    /// Replaces a whole-word reference (an included file's name) on every line.
+    pub fn rename_reference(&mut self, from: &str, to: &str) -> bool {
+        let mut changed = false;
+        for line in &mut self.lines {
+            for prefix in [
+                "-r ",
+                "--requirement ",
+                "-r ./",
+                "--requirement=",
+                "-c ",
+                "-r",
+            ] {
+                let needle = format!("{prefix}{from}");
+                if let Some(at) = line.text.find(&needle) {
+                    let after = at + needle.len();
+                    let boundary = line.text[after..]
+                        .chars()
+                        .next()
+                        .is_none_or(|c| c.is_whitespace() || c == '"' || c == '\'');
+                    if boundary {
+                        line.text.replace_range(at + prefix.len()..after, to);
+                        changed = true;
+                        break;
+                    }
+                }
+            }
+        }
+        changed
+    }
+
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        for line in &self.lines {
+            for inserted in &line.before {
+                out.push_str(inserted);
+                out.push_str(&self.newline);
+            }
+            if !line.removed {
+                out.push_str(&line.text);
+                out.push_str(&line.ending);
+            }
+        }
+        out
+    }
+}
+
+/// The byte span of `key`'s value on a line: after `key:` (quoted or not), up to a comment, a
+/// comma or a closing brace.
+fn value_span(text: &str, key: &str) -> Option<(usize, usize)> {
+    let mut search = 0;
+    while let Some(found) = text[search..].find(key) {
+        let at = search + found;
+        search = at + key.len();
+        let before = text[..at].chars().next_back();
+        if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+            continue;
+        }
+        let rest = text[search..].trim_start_matches(['"', '\'']);
+        let Some(after_colon) = rest.trim_start().strip_prefix(':') else {
+            continue;
+        };
+        let value_start = text.len() - after_colon.trim_start().len();
+        let value = &text[value_start..];
+        let end = if let Some(q) = value.chars().next().filter(|c| *c == '"' || *c == '\'') {
+            value[1..].find(q).map_or(value.len(), |close| close + 2)
+        } else {
+            [" #", ",", "}"]
+                .iter()
+                .filter_map(|stop| value.find(stop))
+                .min()
+                .unwrap_or(value.len())
+        };
+        let end = value_start + value[..end].trim_end().len();
+        return (end > value_start).then_some((value_start, end));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn edit(text: &str, line: u32, edit: Edit) -> String {
+        let mut lines = Lines::new(text, false);
+        lines.apply(line, &edit).unwrap();
+        lines.render()
+    }
+
+    #[test]
+    fn removal_keeps_everything_else_and_crlf() {
+        let text = "# top\r\ntorch\r\nbitsandbytes==0.41.1  # quant\r\n\r\npeft\r\n";
+        assert_eq!(
+            edit(text, 3, Edit::RemoveLine),
+            "# top\r\ntorch\r\n\r\npeft\r\n"
+        );
+    }
+
+    #[test]
+    fn removal_takes_continuation_lines() {
+        let text = "a\nb==1 \\\n  --hash=sha256:x\nc\n";
+        assert_eq!(edit(text, 2, Edit::RemoveLine), "a\nc\n");
+    }
+
+    #[test]
+    fn a_requirement_is_replaced_with_its_marker_and_comment_kept() {
+        let text = "bitsandbytes ; sys_platform == 'linux'  # q\n";
+        let to = Edit::ReplaceRequirement {
+            from: "bitsandbytes".into(),
+            to: "bitsandbytes>=0.50".into(),
+        };
+        assert_eq!(
+            edit(text, 1, to),
+            "bitsandbytes>=0.50 ; sys_platform == 'linux'  # q\n"
+        );
+    }
+
+    #[test]
+    fn values_are_set_in_place_with_their_quoting() {
+        let set = |key: &str, value: &str| Edit::SetValue {
+            key: key.into(),
+            value: value.into(),
+        };
+        assert_eq!(
+            edit(
+                "  load_in_4bit: true   # 4-bit\n",
+                1,
+                set("load_in_4bit", "false")
+            ),
+            "  load_in_4bit: false   # 4-bit\n"
+        );
+        assert_eq!(
+            edit(
+                "optim: \"paged_adamw_8bit\"\n",
+                1,
+                set("optim", "adamw_torch")
+            ),
+            "optim: \"adamw_torch\"\n"
+        );
+        assert_eq!(
+            edit("{ bf16: true, fp16: false }\n", 1, set("bf16", "false")),
+            "{ bf16: false, fp16: false }\n"
+        );
+        let mut json = Lines::new(
+            "  \"optim\": \"paged_adamw_32bit\",\n  \"tf32\": true\n",
+            true,
+        );
+        json.apply(1, &set("optim", "adamw_torch")).unwrap();
+        json.apply(2, &set("tf32", "false")).unwrap();
+        assert_eq!(
+            json.render(),
+            "  \"optim\": \"adamw_torch\",\n  \"tf32\": false\n"
+        );
+    }
+
+    #[test]
+    fn a_key_inside_another_word_is_not_touched() {
+        assert_eq!(value_span("my_bf16: true", "bf16"), None);
+        assert_eq!(value_span("bf16: true", "bf16"), Some((6, 10)));
+    }
+
+    #[test]
+    fn an_index_goes_before_the_requirement_once() {
+        let use_index = Edit::UseIndex {
+            url: "https://download.pytorch.org/whl/cu126".into(),
+        };
+        let mut lines = Lines::new("numpy\ntorch>=2.11\n", false);
+        lines.apply(2, &use_index).unwrap();
+        lines.apply(2, &use_index).unwrap();
+        assert_eq!(
+            lines.render(),
+            "numpy\n--extra-index-url https://download.pytorch.org/whl/cu126\ntorch>=2.11\n"
+        );
+    }
+
+    #[test]
+    fn references_to_renamed_files_follow() {
+        let mut lines = Lines::new("  - pip:\n      - -r requirements.txt\n", false);
+        assert!(lines.rename_reference("requirements.txt", "requirements-macos.txt"));
+        assert_eq!(
+            lines.render(),
+            "  - pip:\n      - -r requirements-macos.txt\n"
+        );
+        let mut other = Lines::new("-r requirements.txt.bak\n", false);
+        assert!(!other.rename_reference("requirements.txt", "requirements-macos.txt"));
+    }
+
+    #[test]
+    fn a_line_past_the_end_is_an_error() {
+        let mut lines = Lines::new("a\n", false);
+        assert!(lines.apply(5, &Edit::RemoveLine).is_err());
+    }
+}

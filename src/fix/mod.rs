@@ -1,0 +1,299 @@
+//! `mlcompat fix`: the report's required changes, written as new files for the target machine
+//! (`requirements-macos.txt`, `environment-macos.yml`, `config-macos.yaml`) beside the originals.
+//! Every edit comes from a rule's declared change; lines are edited in place.
+
+mod edit;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use crate::assessment::{Assessment, ChangeAt};
+use crate::pipeline;
+use crate::profile::Profile;
+use crate::rules::{Catalogue, Status};
+use crate::source::{self, SourceError};
+
+use edit::Lines;
+
+/// The files a fix writes and what it could not do.
+#[derive(Clone, Debug, Default)]
+pub struct FixPlan {
+    pub files: Vec<FixedFile>,
+    /// Rules whose every change was applied: the problems this fix claims to address.
+    pub addressed: BTreeSet<String>,
+    /// Problems no edit addresses, with why.
+    pub unfixable: Vec<String>,
+    /// The project files the report was made from.
+    pub read: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct FixedFile {
+    /// The original, relative to the project folder.
+    pub original: String,
+    /// The new file, relative to the project folder.
+    pub target: String,
+    pub before: String,
+    pub after: String,
+    /// The edits alone, without includes renamed: the file as it would read under its
+    /// original name, which is how the fix is verified.
+    pub in_place: String,
+}
+
+/// The suffix for a machine: `macos`, `linux`, `windows`.
+pub fn default_suffix(profile: &Profile) -> String {
+    profile.system.os.map_or_else(
+        || "fixed".to_string(),
+        |os| format!("{os:?}").to_lowercase(),
+    )
+}
+
+/// `requirements.txt` + `macos` → `requirements-macos.txt`, in the same folder.
+pub fn target_name(original: &str, suffix: &str) -> String {
+    let (folder, name) = match original.rsplit_once('/') {
+        Some((folder, name)) => (format!("{folder}/"), name),
+        None => (String::new(), original),
+    };
+    let renamed = match name.rsplit_once('.') {
+        Some((stem, extension)) if !stem.is_empty() => format!("{stem}-{suffix}.{extension}"),
+        _ => format!("{name}-{suffix}"),
+    };
+    format!("{folder}{renamed}")
+}
+
+/// Works out every file's edits; reads the originals, writes nothing.
+pub fn plan(root: &Path, assessment: &Assessment, suffix: &str) -> Result<FixPlan, SourceError> {
+    let mut by_file: BTreeMap<&str, Vec<&ChangeAt>> = BTreeMap::new();
+    for change in &assessment.changes {
+        by_file.entry(&change.file).or_default().push(change);
+    }
+    let mut plan = FixPlan {
+        read: assessment.files.clone(),
+        ..FixPlan::default()
+    };
+    let mut failed_rules = BTreeSet::new();
+    let mut edited: BTreeMap<String, (String, Lines)> = BTreeMap::new();
+    for (file, changes) in by_file {
+        let text = source::read_text(&root.join(file))?;
+        let mut lines = Lines::new(&text, file.ends_with(".json"));
+        for change in changes {
+            if let Err(why) = lines.apply(change.line, &change.edit) {
+                failed_rules.insert(change.rule.clone());
+                plan.unfixable.push(format!(
+                    "{}:{}: {} ({why})",
+                    change.file, change.line, change.change
+                ));
+            }
+        }
+        edited.insert(file.to_string(), (text, lines));
+    }
+    let in_place: BTreeMap<String, String> = edited
+        .iter()
+        .map(|(file, (_, lines))| (file.clone(), lines.render()))
+        .collect();
+    follow_renames(root, assessment, suffix, &mut edited)?;
+    for (original, (before, lines)) in edited {
+        let after = lines.render();
+        if after != before {
+            plan.files.push(FixedFile {
+                target: target_name(&original, suffix),
+                in_place: in_place
+                    .get(&original)
+                    .cloned()
+                    .unwrap_or_else(|| before.clone()),
+                original,
+                before,
+                after,
+            });
+        }
+    }
+    let changed_rules: BTreeSet<&str> =
+        assessment.changes.iter().map(|c| c.rule.as_str()).collect();
+    plan.addressed = changed_rules
+        .iter()
+        .filter(|rule| !failed_rules.contains(**rule))
+        .map(|rule| rule.to_string())
+        .collect();
+    for finding in assessment
+        .findings
+        .iter()
+        .filter(|f| f.status >= Status::Warn)
+    {
+        if !changed_rules.contains(finding.rule.as_str()) {
+            plan.unfixable.push(format!(
+                "{}: {} (no edit can fix this; see the options in `mlcompat check`)",
+                finding.component, finding.title
+            ));
+        }
+    }
+    Ok(plan)
+}
+
+/// A file that includes a fixed file (`-r requirements.txt`) must include the fixed one, so it
+/// gets a fixed copy too, even when nothing else in it changes.
+fn follow_renames(
+    root: &Path,
+    assessment: &Assessment,
+    suffix: &str,
+    edited: &mut BTreeMap<String, (String, Lines)>,
+) -> Result<(), SourceError> {
+    let renamed: Vec<(String, String)> = edited
+        .keys()
+        .map(|original| {
+            (
+                base(original).to_string(),
+                base(&target_name(original, suffix)).to_string(),
+            )
+        })
+        .collect();
+    for file in &assessment.files {
+        let entry = match edited.get_mut(file) {
+            Some(entry) => entry,
+            None => {
+                let Ok(text) = source::read_text(&root.join(file)) else {
+                    continue;
+                };
+                let lines = Lines::new(&text, file.ends_with(".json"));
+                edited.entry(file.clone()).or_insert((text, lines))
+            }
+        };
+        for (from, to) in &renamed {
+            if base(file) != from.as_str() {
+                entry.1.rename_reference(from, to);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn base(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// A unified diff of one file, original → fixed.
+pub fn diff(file: &FixedFile) -> String {
+    similar::TextDiff::from_lines(&file.before, &file.after)
+        .unified_diff()
+        .context_radius(2)
+        .header(&file.original, &file.target)
+        .to_string()
+}
+
+/// Writes each fixed file atomically beside its original. Refuses to overwrite an original
+/// or an existing file unless `force`.
+pub fn write(root: &Path, plan: &FixPlan, force: bool) -> Result<Vec<PathBuf>, SourceError> {
+    let originals: BTreeSet<&str> = plan.files.iter().map(|f| f.original.as_str()).collect();
+    for file in &plan.files {
+        let target = root.join(&file.target);
+        if originals.contains(file.target.as_str()) {
+            return Err(SourceError::new(
+                &target,
+                "is an original the fix reads; choose another --suffix",
+            ));
+        }
+        if target.exists() && !force {
+            return Err(SourceError::new(
+                &target,
+                "already exists; use --force to replace it",
+            ));
+        }
+    }
+    let mut written = Vec::new();
+    for file in &plan.files {
+        let target = root.join(&file.target);
+        source::write_atomically(&target, &file.after)?;
+        written.push(target);
+    }
+    Ok(written)
+}
+
+/// Judges the project as it would be after the fix: in a private temporary folder, the files it
+/// read, each fixed one in place of its original under the original's name (so a fixed
+/// `pyproject.toml` is read as one).
+pub fn verify(
+    root: &Path,
+    plan: &FixPlan,
+    profile: &Profile,
+    catalogue: &Catalogue,
+) -> Result<Assessment, SourceError> {
+    let folder = std::env::temp_dir().join(format!(
+        "mlcompat-fix-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+    ));
+    let result = copy_fixed(root, plan, &folder)
+        .and_then(|()| pipeline::judge(&folder, profile, &[], catalogue));
+    let _ = std::fs::remove_dir_all(&folder);
+    result
+}
+
+fn copy_fixed(root: &Path, plan: &FixPlan, folder: &Path) -> Result<(), SourceError> {
+    let fixed: BTreeMap<&str, &FixedFile> = plan
+        .files
+        .iter()
+        .map(|f| (f.original.as_str(), f))
+        .collect();
+    for file in &plan.read {
+        let text = match fixed.get(file.as_str()) {
+            Some(fixed) => fixed.in_place.clone(),
+            None => source::read_text(&root.join(file))?,
+        };
+        let target = folder.join(file);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| SourceError::new(parent, e.to_string()))?;
+        }
+        std::fs::write(&target, text).map_err(|e| SourceError::new(&target, e.to_string()))?;
+    }
+    Ok(())
+}
+
+/// How to use a fixed file.
+pub fn how_to_use(target: &str) -> String {
+    let name = base(target);
+    if name.starts_with("requirements") {
+        format!("pip install -r {target}")
+    } else if name.starts_with("environment") || name.starts_with("conda") {
+        format!("conda env create -f {target}")
+    } else if name == "pyproject.toml" || name.starts_with("pyproject") {
+        format!("copy {target} over pyproject.toml, then pip install .")
+    } else {
+        format!("point your training command at {target}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_are_named_for_the_machine() {
+        assert_eq!(
+            target_name("requirements.txt", "macos"),
+            "requirements-macos.txt"
+        );
+        assert_eq!(
+            target_name("configs/qlora.yaml", "macos"),
+            "configs/qlora-macos.yaml"
+        );
+        assert_eq!(target_name("Makefile", "linux"), "Makefile-linux");
+        assert_eq!(
+            target_name(".python-version", "macos"),
+            ".python-version-macos"
+        );
+    }
+
+    #[test]
+    fn usage_follows_the_kind_of_file() {
+        assert_eq!(
+            how_to_use("requirements-macos.txt"),
+            "pip install -r requirements-macos.txt"
+        );
+        assert_eq!(
+            how_to_use("environment-macos.yml"),
+            "conda env create -f environment-macos.yml"
+        );
+        assert!(how_to_use("config-macos.yaml").contains("training command"));
+    }
+}
