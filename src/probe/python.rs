@@ -13,15 +13,14 @@ pub fn probe(explicit: Option<&Path>, notes: &mut Vec<String>) -> Option<Python>
         .or_else(|| env_interpreter("VIRTUAL_ENV"))
         .or_else(|| env_interpreter("CONDA_PREFIX"))
         .or_else(|| on_path("python3"))?;
-    let version = pyvenv_version(&executable).or_else(|| {
-        match exec::run(&executable.to_string_lossy(), &["--version"]) {
+    let version =
+        pyvenv_version(&executable).or_else(|| match exec::run(&executable, &["--version"]) {
             Ok(output) => parse_version(&output),
             Err(error) => {
                 notes.push(format!("Python version unknown: {error}"));
                 None
             }
-        }
-    });
+        });
     Some(Python {
         version,
         executable: Some(executable.display().to_string()),
