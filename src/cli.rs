@@ -76,6 +76,10 @@ struct ProbeArgs {
     /// The Python interpreter to describe (instead of the active one).
     #[arg(long, value_name = "PATH")]
     python: Option<PathBuf>,
+    /// Show where each value came from (a file or command) or why it is unknown, instead of the
+    /// profile (with -o the profile is still written).
+    #[arg(long)]
+    explain: bool,
 }
 
 #[derive(Subcommand)]
@@ -155,6 +159,7 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         None => {
             let probed = probe::probe(&ProbeOptions {
                 python: args.python.clone(),
+                project: Some(args.path.clone()),
             });
             (probed.profile, probed.notes)
         }
@@ -225,9 +230,12 @@ fn write_stdout(text: &str, choice: anstream::ColorChoice) -> Result<()> {
 fn probe_command(args: ProbeArgs) -> Result<ExitCode> {
     let probed = probe::probe(&ProbeOptions {
         python: args.python,
+        project: None,
     });
-    for note in &probed.notes {
-        eprintln!("note: {note}");
+    if !args.explain {
+        for note in &probed.notes {
+            eprintln!("note: {note}");
+        }
     }
     let text = match args.format {
         ProfileFormat::Yaml => serde_saphyr::to_string(&probed.profile).context("writing YAML")?,
@@ -235,7 +243,14 @@ fn probe_command(args: ProbeArgs) -> Result<ExitCode> {
     };
     match args.output {
         Some(path) => write_atomically(&path, &text)?,
-        None => write_stdout(&text, anstream::ColorChoice::Never)?,
+        None if !args.explain => write_stdout(&text, anstream::ColorChoice::Never)?,
+        None => {}
+    }
+    if args.explain {
+        write_stdout(
+            &probe::explain::render(&probed),
+            anstream::ColorChoice::Never,
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }
