@@ -567,10 +567,10 @@ fn read_torch(folder: &Path, python: &mut Python, probed: &mut Probed) {
         return;
     };
     let (version, build) = parse_torch_version(&text);
-    if let (Some(version), Some(listed)) = (version, python.packages.get_mut("torch")) {
-        if version.starts_with(listed.as_str()) {
-            *listed = version;
-        }
+    if let (Some(version), Some(listed)) = (version, python.packages.get_mut("torch"))
+        && version.starts_with(listed.as_str())
+    {
+        *listed = version;
     }
     python.torch = Some(build);
     probed.learned("python.torch", file.display().to_string());
@@ -602,5 +602,5 @@ fn quoted(text: &str) -> Option<String> {
     Some(inner[..end].to_string()).filter(|v| !v.is_empty())
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests;
