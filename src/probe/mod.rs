@@ -83,7 +83,14 @@ pub fn probe(options: &ProbeOptions) -> Probed {
         _ => nvidia::probe(&mut probed),
     }
     if probed.profile.gpus.is_empty() {
-        probed.learned("gpus", "none found (no nvidia-smi, /proc/driver/nvidia, /sys/class/kfd or GPU in /sys/class/drm)");
+        let looked = match probed.profile.system.os {
+            Some(Os::Linux) => {
+                "nvidia-smi, /proc/driver/nvidia, /sys/class/kfd and /sys/class/drm show none"
+            }
+            Some(Os::Macos) => "sysctl shows no Apple Silicon chip",
+            _ => "nvidia-smi shows none",
+        };
+        probed.learned("gpus", looked);
     }
     python::probe(options, &mut probed);
     probed
