@@ -93,6 +93,10 @@ pub struct Python {
     /// Installed distributions, by normalized name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub packages: BTreeMap<String, String>,
+    /// The architecture the interpreter's binary is built for, where it differs from the
+    /// machine's or matters: an x86_64 Python on an arm64 Mac runs under Rosetta, without MPS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arch: Option<Arch>,
     /// How the installed torch was built (from `torch/version.py`): its METADATA version never
     /// says whether the wheel is the CUDA, ROCm or CPU build, and the rules need to know.
     #[serde(default, skip_serializing_if = "Option::is_none")]

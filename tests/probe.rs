@@ -6,7 +6,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
-use mlcompat::profile::{Profile, Python, TorchBuild, Vendor};
+use mlcompat::profile::{Arch, Profile, Python, TorchBuild, Vendor};
 
 fn mlcompat() -> Command {
     let mut command = Command::cargo_bin("mlcompat").unwrap();
@@ -178,6 +178,7 @@ fn every_probed_field_survives_yaml_and_json() {
     cores.efficiency = Some(4);
     profile.python = Some(Python {
         version: Some("3.11.7".into()),
+        arch: Some(Arch::X86_64),
         torch: Some(TorchBuild {
             cuda: Some("13.2".into()),
             hip: None,

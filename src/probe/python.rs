@@ -12,7 +12,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use super::{ProbeOptions, Probed, exec};
-use crate::profile::{Python, TorchBuild};
+use crate::profile::{Arch, Os, Python, TorchBuild};
 
 /// The environment the interpreter is chosen from, captured once so tests can pass their own.
 #[derive(Clone, Debug, Default)]
@@ -72,6 +72,7 @@ pub fn probe(options: &ProbeOptions, probed: &mut Probed) {
         .as_deref()
         .is_some_and(|p| inside(&found.executable, p));
     read_version(&found.executable, runnable, &mut python, probed);
+    read_arch(&found.executable, &mut python, probed);
     read_packages(&found.executable, &env, &mut python, probed);
     probed.profile.python = Some(python);
 }
@@ -250,6 +251,61 @@ fn version_folder(root: &Path, name: &str) -> Option<PathBuf> {
 
 fn numeric_parts(version: &str) -> Vec<u64> {
     version.split('.').map(|p| p.parse().unwrap_or(0)).collect()
+}
+
+/// The interpreter's architecture from its executable's header. It is recorded only when it
+/// differs from the machine's: on an arm64 Mac an x86_64 Python runs under Rosetta, where
+/// PyTorch has no MPS backend, and nothing in Python says so.
+fn read_arch(executable: &Path, python: &mut Python, probed: &mut Probed) {
+    let Some(arch) = binary_arch(executable) else {
+        return;
+    };
+    let (os, machine) = (probed.profile.system.os, probed.profile.system.arch);
+    if machine.is_none_or(|machine| machine == arch) {
+        return;
+    }
+    python.arch = Some(arch);
+    probed.learned(
+        "python.arch",
+        format!("the header of {}", executable.display()),
+    );
+    if os == Some(Os::Macos) && arch == Arch::X86_64 {
+        probed.notes.push(format!(
+            "{} is an x86_64 build: on this arm64 Mac it runs under Rosetta, where PyTorch cannot use the GPU (MPS)",
+            executable.display()
+        ));
+    }
+}
+
+/// The architecture of a Mach-O or ELF executable; `None` for a universal (fat) Mach-O, which
+/// runs natively, and for anything unreadable.
+pub fn binary_arch(path: &Path) -> Option<Arch> {
+    use std::io::Read;
+    let mut header = [0u8; 20];
+    std::fs::File::open(path)
+        .ok()?
+        .read_exact(&mut header)
+        .ok()?;
+    header_arch(&header)
+}
+
+/// See [`binary_arch`]: Mach-O 64 (`cf fa ed fe`, CPU type at 4) or ELF (machine at 18).
+pub fn header_arch(header: &[u8; 20]) -> Option<Arch> {
+    match header[..4] {
+        [0xcf, 0xfa, 0xed, 0xfe] => {
+            match u32::from_le_bytes([header[4], header[5], header[6], header[7]]) {
+                0x0100_0007 => Some(Arch::X86_64),
+                0x0100_000c => Some(Arch::Arm64),
+                _ => None,
+            }
+        }
+        [0x7f, b'E', b'L', b'F'] => match u16::from_le_bytes([header[18], header[19]]) {
+            0x3e => Some(Arch::X86_64),
+            0xb7 => Some(Arch::Arm64),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// The version from disk where a file or folder says it, else from `python --version` (which

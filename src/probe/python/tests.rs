@@ -245,3 +245,37 @@ fn versions_in_folder_names_and_files() {
     assert_eq!(parse_version("Python 3.13.5\n").as_deref(), Some("3.13.5"));
     assert_eq!(parse_version("garbage"), None);
 }
+
+#[test]
+fn reads_the_architecture_of_an_interpreter_binary() {
+    let mut macho_x86 = [0u8; 20];
+    macho_x86[..8].copy_from_slice(&[0xcf, 0xfa, 0xed, 0xfe, 0x07, 0x00, 0x00, 0x01]);
+    assert_eq!(header_arch(&macho_x86), Some(Arch::X86_64));
+    let mut macho_arm = macho_x86;
+    macho_arm[4] = 0x0c;
+    assert_eq!(header_arch(&macho_arm), Some(Arch::Arm64));
+    let mut fat = [0u8; 20];
+    fat[..4].copy_from_slice(&[0xca, 0xfe, 0xba, 0xbe]);
+    assert_eq!(header_arch(&fat), None, "a universal binary runs natively");
+    let mut elf = [0u8; 20];
+    elf[..4].copy_from_slice(b"\x7fELF");
+    elf[18] = 0xb7;
+    assert_eq!(header_arch(&elf), Some(Arch::Arm64));
+    assert_eq!(binary_arch(Path::new("/nonexistent/python3")), None);
+}
+
+#[test]
+fn an_x86_64_python_on_an_arm64_mac_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let python3 = dir.path().join("python3");
+    let mut header = vec![0xcf, 0xfa, 0xed, 0xfe, 0x07, 0x00, 0x00, 0x01];
+    header.resize(64, 0);
+    std::fs::write(&python3, header).unwrap();
+    let mut probed = Probed::default();
+    probed.profile.system.os = Some(Os::Macos);
+    probed.profile.system.arch = Some(Arch::Arm64);
+    let mut python = Python::default();
+    read_arch(&python3, &mut python, &mut probed);
+    assert_eq!(python.arch, Some(Arch::X86_64));
+    assert!(probed.notes[0].contains("Rosetta"), "{:?}", probed.notes);
+}
