@@ -222,6 +222,37 @@ mod tests {
         );
     }
 
+    /// Whether a process is gone (or a zombie, dead but not yet reaped by its new parent).
+    #[cfg(target_os = "linux")]
+    fn gone(pid: &str) -> bool {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |stat| {
+            stat.rsplit(')')
+                .next()
+                .is_some_and(|s| s.trim_start().starts_with('Z'))
+        })
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_timeout_kills_the_grandchildren_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("pid");
+        let body = format!("sleep 60 &\necho $! > '{}'\nwait", pid_file.display());
+        let tool = script(dir.path(), "spawns", &body);
+        let result = run_within(tool.as_os_str(), &[], Duration::from_millis(300));
+        assert!(matches!(result, Err(ExecError::TimedOut(..))), "{result:?}");
+        let pid = std::fs::read_to_string(&pid_file).unwrap();
+        let pid = pid.trim();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !gone(pid) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(
+            gone(pid),
+            "the grandchild `sleep` (pid {pid}) outlived the timeout"
+        );
+    }
+
     #[test]
     fn a_failing_tool_reports_its_stderr() {
         let dir = tempfile::tempdir().unwrap();
