@@ -132,6 +132,10 @@ struct ProbeArgs {
     /// The Python interpreter to describe (instead of the active one).
     #[arg(long, value_name = "PATH")]
     python: Option<PathBuf>,
+    /// Show where each value came from (a file or command) or why it is unknown, instead of the
+    /// profile (with -o the profile is still written).
+    #[arg(long)]
+    explain: bool,
 }
 
 #[derive(Subcommand)]
@@ -299,6 +303,7 @@ fn machines(args: &CheckArgs) -> Result<Vec<MachineInput>> {
     if args.profile.is_empty() {
         let probed = probe::probe(&ProbeOptions {
             python: args.python.clone(),
+            project: Some(args.path.clone()),
         });
         return Ok(vec![(
             "this machine".to_string(),
@@ -362,6 +367,7 @@ fn fix_command(args: FixArgs) -> Result<ExitCode> {
         None => {
             let probed = probe::probe(&ProbeOptions {
                 python: args.python.clone(),
+                project: Some(args.path.clone()),
             });
             (probed.profile, probed.notes)
         }
@@ -470,9 +476,12 @@ fn write_stdout(text: &str, choice: anstream::ColorChoice) -> Result<()> {
 fn probe_command(args: ProbeArgs) -> Result<ExitCode> {
     let probed = probe::probe(&ProbeOptions {
         python: args.python,
+        project: None,
     });
-    for note in &probed.notes {
-        eprintln!("note: {note}");
+    if !args.explain {
+        for note in &probed.notes {
+            eprintln!("note: {note}");
+        }
     }
     let text = match args.format {
         ProfileFormat::Yaml => serde_saphyr::to_string(&probed.profile).context("writing YAML")?,
@@ -480,7 +489,14 @@ fn probe_command(args: ProbeArgs) -> Result<ExitCode> {
     };
     match args.output {
         Some(path) => mlcompat::source::write_atomically(&path, &text)?,
-        None => write_stdout(&text, anstream::ColorChoice::Never)?,
+        None if !args.explain => write_stdout(&text, anstream::ColorChoice::Never)?,
+        None => {}
+    }
+    if args.explain {
+        write_stdout(
+            &probe::explain::render(&probed),
+            anstream::ColorChoice::Never,
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -54,6 +54,10 @@ pub struct System {
     pub cores: Option<Cores>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<ByteSize>,
+    /// True when the probe ran as an x86_64 process translated by Rosetta on an arm64 Mac: such a
+    /// process (and an x86_64 Python) cannot use the Apple GPU (MPS), and nothing says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rosetta: Option<bool>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -63,6 +67,12 @@ pub struct Cores {
     pub physical: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logical: Option<u32>,
+    /// Performance cores (Apple `hw.perflevel0.physicalcpu`), where the CPU has two kinds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub performance: Option<u32>,
+    /// Efficiency cores (Apple `hw.perflevel1.physicalcpu`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub efficiency: Option<u32>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -83,6 +93,34 @@ pub struct Python {
     /// Installed distributions, by normalized name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub packages: BTreeMap<String, String>,
+    /// The architecture the interpreter's binary is built for, where it differs from the
+    /// machine's or matters: an x86_64 Python on an arm64 Mac runs under Rosetta, without MPS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arch: Option<Arch>,
+    /// How the installed torch was built (from `torch/version.py`): its METADATA version never
+    /// says whether the wheel is the CUDA, ROCm or CPU build, and the rules need to know.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub torch: Option<TorchBuild>,
+}
+
+/// The accelerator toolkit an installed torch was compiled against; both absent is a CPU build.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TorchBuild {
+    /// The CUDA version of a CUDA build (`torch.version.cuda`, e.g. "13.2").
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "text"
+    )]
+    pub cuda: Option<String>,
+    /// The HIP version of a ROCm build (`torch.version.hip`).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "text"
+    )]
+    pub hip: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -116,6 +154,17 @@ pub struct Gpu {
         deserialize_with = "text"
     )]
     pub cuda_version: Option<String>,
+    /// The AMD GPU architecture (`gfx942`), which decides which ROCm builds run on it.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "text"
+    )]
+    pub gfx_target: Option<String>,
+    /// Memory the GPU may use at once when that is less than `memory`: on Apple Silicon the
+    /// wired limit (`iogpu.wired_limit_mb`) where someone has set one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub working_set: Option<ByteSize>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -170,6 +219,22 @@ impl fmt::Display for Vendor {
             Vendor::Apple => "apple",
             Vendor::Intel => "intel",
         })
+    }
+}
+
+impl Gpu {
+    /// A GPU of `vendor` with everything else unknown.
+    pub fn new(vendor: Vendor) -> Gpu {
+        Gpu {
+            vendor,
+            name: None,
+            memory: None,
+            compute_capability: None,
+            driver_version: None,
+            cuda_version: None,
+            gfx_target: None,
+            working_set: None,
+        }
     }
 }
 

@@ -1,7 +1,11 @@
 //! Reads this machine into a [`Profile`]. No rules, no printing. Every command it runs goes
 //! through [`exec`] with a time limit; whatever cannot be learned stays unknown, with a note.
+//! Every value says where it came from ([`Probed::sources`]), for `mlcompat probe --explain`.
 
+pub mod amd;
 pub mod exec;
+pub mod explain;
+pub mod intel;
 pub mod macos;
 pub mod nvidia;
 pub mod python;
@@ -17,13 +21,47 @@ use crate::size::ByteSize;
 pub struct ProbeOptions {
     /// The interpreter to describe instead of the active one.
     pub python: Option<PathBuf>,
+    /// The project being audited: nothing under it is ever run, because its files are not
+    /// trusted (a `python` there could be anything).
+    pub project: Option<PathBuf>,
 }
 
 /// A profile and what the probe could not learn, for `--explain` and the report's notes.
 #[derive(Clone, Debug, Default)]
 pub struct Probed {
     pub profile: Profile,
+    /// What could not be learned, and why, in words for the report.
     pub notes: Vec<String>,
+    /// Where each value came from, or why it is unknown, in the order they were read.
+    pub sources: Vec<Source>,
+}
+
+/// Where one field of the profile came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Source {
+    /// A dotted path into the profile: `system.memory`, `gpus.0`, `python.version`.
+    pub field: String,
+    /// A file or command, or `unknown because …`.
+    pub origin: String,
+}
+
+impl Probed {
+    /// Records that `field` was read from `origin` (a file or a command).
+    pub fn learned(&mut self, field: &str, origin: impl Into<String>) {
+        self.sources.push(Source {
+            field: field.to_string(),
+            origin: origin.into(),
+        });
+    }
+
+    /// Records that `field` is unknown, with a note for the report.
+    pub fn unknown(&mut self, field: &str, why: impl std::fmt::Display) {
+        self.notes.push(format!("{field} unknown: {why}"));
+        self.sources.push(Source {
+            field: field.to_string(),
+            origin: format!("unknown because {why}"),
+        });
+    }
 }
 
 pub fn probe(options: &ProbeOptions) -> Probed {
@@ -32,14 +70,29 @@ pub fn probe(options: &ProbeOptions) -> Probed {
             schema_version: profile::SCHEMA_VERSION,
             ..Profile::default()
         },
-        notes: Vec::new(),
+        ..Probed::default()
     };
     system(&mut probed);
-    if probed.profile.system.os == Some(Os::Macos) {
-        macos::probe(&mut probed);
+    match probed.profile.system.os {
+        Some(Os::Macos) => macos::probe(&mut probed),
+        Some(Os::Linux) => {
+            nvidia::probe(&mut probed);
+            amd::probe(&mut probed);
+            intel::probe(&mut probed);
+        }
+        _ => nvidia::probe(&mut probed),
     }
-    nvidia_gpus(&mut probed);
-    probed.profile.python = python::probe(options.python.as_deref(), &mut probed.notes);
+    if probed.profile.gpus.is_empty() {
+        let looked = match probed.profile.system.os {
+            Some(Os::Linux) => {
+                "nvidia-smi, /proc/driver/nvidia, /sys/class/kfd and /sys/class/drm show none"
+            }
+            Some(Os::Macos) => "sysctl shows no Apple Silicon chip",
+            _ => "nvidia-smi shows none",
+        };
+        probed.learned("gpus", looked);
+    }
+    python::probe(options, &mut probed);
     probed
 }
 
@@ -58,16 +111,29 @@ fn system(probed: &mut Probed) {
         _ => None,
     };
     system.os_version = System::os_version().ok();
+    let from = if cfg!(target_os = "linux") {
+        [
+            "sysinfo (/etc/os-release)",
+            "sysinfo (/proc/cpuinfo)",
+            "sysinfo (/proc/meminfo)",
+        ]
+    } else {
+        ["sysinfo", "sysinfo", "sysinfo"]
+    };
+    probed.learned("system.os", "the build target of this mlcompat");
+    probed.learned("system.arch", "the build target of this mlcompat");
+    if probed.profile.system.os_version.is_some() {
+        probed.learned("system.os_version", from[0]);
+    }
     let Ok(sys) = System::new_with_specifics(
         RefreshKind::nothing()
             .with_memory(MemoryRefreshKind::nothing().with_ram())
             .with_cpu(CpuRefreshKind::nothing()),
     ) else {
-        probed
-            .notes
-            .push("system information could not be read".to_string());
+        probed.unknown("system", "sysinfo could not read this system");
         return;
     };
+    let system = &mut probed.profile.system;
     system.chip = sys
         .cpus()
         .first()
@@ -77,40 +143,21 @@ fn system(probed: &mut Probed) {
     let physical = System::physical_core_count()
         .ok()
         .and_then(|n| u32::try_from(n).ok());
-    system.cores = Some(Cores { physical, logical });
+    system.cores = Some(Cores {
+        physical,
+        logical,
+        ..Cores::default()
+    });
     system.memory = Some(ByteSize(sys.total_memory())).filter(|m| m.0 > 0);
-}
-
-fn nvidia_gpus(probed: &mut Probed) {
-    let query = |fields: &str| {
-        exec::run(
-            "nvidia-smi",
-            &[
-                &format!("--query-gpu={fields}"),
-                "--format=csv,noheader,nounits",
-            ],
-        )
-    };
-    let output = match query(nvidia::QUERY).or_else(|_| query(nvidia::QUERY_WITHOUT_CC)) {
-        Ok(output) => output,
-        Err(exec::ExecError::NotFound(_)) => return,
-        Err(error) => {
-            probed.notes.push(format!("NVIDIA GPUs unknown: {error}"));
-            return;
-        }
-    };
-    let mut gpus = nvidia::parse_query(&output);
-    if gpus.is_empty() {
-        probed.notes.push(
-            "NVIDIA GPUs unknown: nvidia-smi printed nothing mlcompat understands".to_string(),
-        );
-        return;
+    let memory_known = system.memory.is_some();
+    let chip_known = system.chip.is_some();
+    probed.learned("system.cores", from[1]);
+    if chip_known {
+        probed.learned("system.chip", from[1]);
     }
-    let cuda = exec::run("nvidia-smi", &[])
-        .ok()
-        .and_then(|banner| nvidia::parse_cuda_version(&banner));
-    for gpu in &mut gpus {
-        gpu.cuda_version = cuda.clone();
+    if memory_known {
+        probed.learned("system.memory", from[2]);
+    } else {
+        probed.unknown("system.memory", "sysinfo reported no RAM");
     }
-    probed.profile.gpus.extend(gpus);
 }

@@ -1,59 +1,387 @@
-//! The Python interpreter the project will use: `--python`, then `VIRTUAL_ENV`, then
-//! `CONDA_PREFIX`, then `python3` on PATH. Its version is read from disk where a file says it
-//! (a venv's pyvenv.cfg), else from `python --version`, which imports nothing.
+//! The Python interpreter the project will use, read from disk wherever a file says what a
+//! spawned interpreter would: `--python`, then `VIRTUAL_ENV`, then `CONDA_PREFIX`, then `python3`
+//! or `python` on PATH. A pyenv shim is resolved the way pyenv would (PYENV_VERSION,
+//! `.python-version`, `$PYENV_ROOT/version`) instead of being run: the shim costs ~90 ms a call.
+//!
+//! Nothing inside the audited project is ever run: a `python` there could be anything. Such an
+//! interpreter (a project-local `.venv`) is still described from its files.
 
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
-use super::exec;
-use crate::profile::Python;
+use super::{ProbeOptions, Probed, exec};
+use crate::profile::{Arch, Os, Python, TorchBuild};
 
-pub fn probe(explicit: Option<&Path>, notes: &mut Vec<String>) -> Option<Python> {
-    let executable = explicit
-        .map(Path::to_path_buf)
-        .or_else(|| env_interpreter("VIRTUAL_ENV"))
-        .or_else(|| env_interpreter("CONDA_PREFIX"))
-        .or_else(|| on_path("python3"))?;
-    let version = pyvenv_version(&executable).or_else(|| {
-        match exec::run(&executable.to_string_lossy(), &["--version"]) {
-            Ok(output) => parse_version(&output),
-            Err(error) => {
-                notes.push(format!("Python version unknown: {error}"));
-                None
+/// The environment the interpreter is chosen from, captured once so tests can pass their own.
+#[derive(Clone, Debug, Default)]
+pub struct Env {
+    pub path: Option<OsString>,
+    pub virtual_env: Option<PathBuf>,
+    pub conda_prefix: Option<PathBuf>,
+    pub pyenv_root: Option<PathBuf>,
+    pub pyenv_version: Option<String>,
+    pub home: Option<PathBuf>,
+    pub cwd: Option<PathBuf>,
+}
+
+impl Env {
+    pub fn current() -> Env {
+        let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+        let home = var("HOME")
+            .or_else(|| var("USERPROFILE"))
+            .map(PathBuf::from);
+        Env {
+            path: var("PATH"),
+            virtual_env: var("VIRTUAL_ENV").map(PathBuf::from),
+            conda_prefix: var("CONDA_PREFIX").map(PathBuf::from),
+            pyenv_root: var("PYENV_ROOT")
+                .map(PathBuf::from)
+                .or_else(|| home.as_ref().map(|h| h.join(".pyenv"))),
+            pyenv_version: var("PYENV_VERSION").and_then(|v| v.into_string().ok()),
+            home,
+            cwd: std::env::current_dir().ok(),
+        }
+    }
+}
+
+/// An interpreter and how it was chosen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Found {
+    pub executable: PathBuf,
+    pub how: String,
+}
+
+pub fn probe(options: &ProbeOptions, probed: &mut Probed) {
+    let env = Env::current();
+    let project = options.project.as_deref().and_then(project_folder);
+    let Some(found) = find(options.python.as_deref(), &env, project.as_deref()) else {
+        probed.learned(
+            "python",
+            "none found (no --python, VIRTUAL_ENV, CONDA_PREFIX, or python3/python on PATH)",
+        );
+        return;
+    };
+    let mut python = Python {
+        executable: Some(found.executable.display().to_string()),
+        ..Python::default()
+    };
+    probed.learned("python.executable", found.how.clone());
+    let runnable = !project
+        .as_deref()
+        .is_some_and(|p| inside(&found.executable, p));
+    read_version(&found.executable, runnable, &mut python, probed);
+    read_arch(&found.executable, &mut python, probed);
+    read_packages(&found.executable, &env, &mut python, probed);
+    probed.profile.python = Some(python);
+}
+
+/// The folder of the audited project (a file's parent), canonical so links cannot hide it.
+fn project_folder(project: &Path) -> Option<PathBuf> {
+    let folder = if project.is_file() {
+        project.parent()?
+    } else {
+        project
+    };
+    std::fs::canonicalize(folder).ok()
+}
+
+/// Whether `path`'s folder lies in `project` (the file itself may link elsewhere, as a venv's does).
+fn inside(path: &Path, project: &Path) -> bool {
+    let folder = path.parent().unwrap_or(path);
+    std::fs::canonicalize(folder).is_ok_and(|folder| folder.starts_with(project))
+}
+
+/// Chooses the interpreter; `None` when there is none.
+pub fn find(explicit: Option<&Path>, env: &Env, project: Option<&Path>) -> Option<Found> {
+    if let Some(path) = explicit {
+        let path = match (&env.cwd, path.is_relative()) {
+            (Some(cwd), true) => cwd.join(path),
+            _ => path.to_path_buf(),
+        };
+        return Some(Found {
+            executable: path,
+            how: "--python".to_string(),
+        });
+    }
+    for (variable, prefix) in [
+        ("VIRTUAL_ENV", &env.virtual_env),
+        ("CONDA_PREFIX", &env.conda_prefix),
+    ] {
+        if let Some(executable) = prefix.as_deref().and_then(in_prefix) {
+            return Some(Found {
+                executable,
+                how: format!("{variable} ({})", prefix.as_deref()?.display()),
+            });
+        }
+    }
+    on_path(env, project)
+}
+
+/// The interpreter of an environment prefix (a venv or conda environment, Unix or Windows).
+fn in_prefix(prefix: &Path) -> Option<PathBuf> {
+    [
+        "bin/python3",
+        "bin/python",
+        "Scripts/python.exe",
+        "python.exe",
+    ]
+    .iter()
+    .map(|name| prefix.join(name))
+    .find(|path| path.is_file())
+}
+
+/// The first `python3` (then `python`) on PATH, skipping relative entries and entries inside the
+/// project (either would let the project pick the interpreter), and resolving pyenv shims.
+fn on_path(env: &Env, project: Option<&Path>) -> Option<Found> {
+    let path = env.path.as_ref()?;
+    let names: &[&str] = if cfg!(windows) {
+        &["python.exe", "python3.exe"]
+    } else {
+        &["python3", "python"]
+    };
+    for name in names {
+        for dir in std::env::split_paths(path) {
+            if dir.is_relative() || project.is_some_and(|p| inside(&dir.join(name), p)) {
+                continue;
+            }
+            let candidate = dir.join(name);
+            if !candidate.is_file() {
+                continue;
+            }
+            match pyenv_shim_root(&dir, env) {
+                None => {
+                    return Some(Found {
+                        executable: candidate,
+                        how: format!("PATH ({name})"),
+                    });
+                }
+                Some(root) => {
+                    if let Some(found) = resolve_shim(&root, name, env) {
+                        return Some(found);
+                    }
+                    // pyenv says "system": the next python on PATH is the one it would run.
+                }
             }
         }
-    });
-    Some(Python {
-        version,
-        executable: Some(executable.display().to_string()),
-        packages: Default::default(),
+    }
+    None
+}
+
+/// The pyenv root when `dir` is its `shims` folder.
+fn pyenv_shim_root(dir: &Path, env: &Env) -> Option<PathBuf> {
+    if dir.file_name()? != "shims" {
+        return None;
+    }
+    let root = dir.parent()?;
+    let known = env.pyenv_root.as_deref() == Some(root);
+    (known || root.join("versions").is_dir()).then(|| root.to_path_buf())
+}
+
+/// What `pyenv exec NAME` would run, without running the shim: `None` for the system Python.
+pub fn resolve_shim(root: &Path, name: &str, env: &Env) -> Option<Found> {
+    let (version, why) = pyenv_version(root, env)?;
+    if version == "system" {
+        return None;
+    }
+    let folder = version_folder(root, &version)?;
+    let executable = [name, "python3", "python"]
+        .iter()
+        .map(|n| folder.join("bin").join(n))
+        .find(|p| p.is_file())?;
+    Some(Found {
+        executable,
+        how: format!("pyenv shim on PATH, resolved through {why}"),
     })
 }
 
-fn env_interpreter(variable: &str) -> Option<PathBuf> {
-    let prefix = std::env::var_os(variable)?;
-    let prefix = Path::new(&prefix);
-    ["bin/python3", "bin/python", "python.exe"]
-        .iter()
-        .map(|name| prefix.join(name))
-        .find(|path| path.is_file())
+/// The version pyenv selects and where that choice is written.
+fn pyenv_version(root: &Path, env: &Env) -> Option<(String, String)> {
+    if let Some(first) = env.pyenv_version.as_deref().and_then(first_version) {
+        return Some((first, "PYENV_VERSION".to_string()));
+    }
+    let mut dir = env.cwd.clone();
+    while let Some(folder) = dir {
+        let file = folder.join(".python-version");
+        if let Some(first) = std::fs::read_to_string(&file)
+            .ok()
+            .as_deref()
+            .and_then(first_version)
+        {
+            return Some((first, file.display().to_string()));
+        }
+        dir = folder.parent().map(Path::to_path_buf);
+    }
+    let global = root.join("version");
+    let text = std::fs::read_to_string(&global).ok();
+    match text.as_deref().and_then(first_version) {
+        Some(first) => Some((first, global.display().to_string())),
+        None => Some(("system".to_string(), "no version file".to_string())),
+    }
 }
 
-/// The first `name` on PATH, skipping relative entries (`.` must never run a project's python).
-fn on_path(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .filter(|dir| dir.is_absolute())
-        .map(|dir| dir.join(name))
-        .find(|candidate| candidate.is_file())
+/// The first version named in a pyenv version file or PYENV_VERSION (`3.11.7:3.10.13`, lines,
+/// `#` comments).
+fn first_version(text: &str) -> Option<String> {
+    text.lines()
+        .map(|line| line.split('#').next().unwrap_or("").trim())
+        .flat_map(|line| line.split([':', ' ']))
+        .map(str::trim)
+        .find(|word| !word.is_empty())
+        .map(str::to_string)
 }
 
-/// A venv's `pyvenv.cfg` states its version (`version = 3.11.7` or `version_info = 3.11.7.final.0`).
-fn pyvenv_version(executable: &Path) -> Option<String> {
-    let cfg = executable.parent()?.parent()?.join("pyvenv.cfg");
-    let text = std::fs::read_to_string(cfg).ok()?;
+/// `versions/NAME`, or for a prefix such as `3.11` the newest `versions/3.11.*` (pyenv ≥ 2.3).
+fn version_folder(root: &Path, name: &str) -> Option<PathBuf> {
+    let versions = root.join("versions");
+    let exact = versions.join(name);
+    if exact.is_dir() {
+        return Some(exact);
+    }
+    let prefix = format!("{name}.");
+    std::fs::read_dir(&versions)
+        .ok()?
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| n.starts_with(&prefix) && n[prefix.len()..].chars().all(|c| c.is_ascii_digit()))
+        .max_by_key(|n| numeric_parts(n))
+        .map(|n| versions.join(n))
+}
+
+fn numeric_parts(version: &str) -> Vec<u64> {
+    version.split('.').map(|p| p.parse().unwrap_or(0)).collect()
+}
+
+/// The interpreter's architecture from its executable's header. It is recorded only when it
+/// differs from the machine's: on an arm64 Mac an x86_64 Python runs under Rosetta, where
+/// PyTorch has no MPS backend, and nothing in Python says so.
+fn read_arch(executable: &Path, python: &mut Python, probed: &mut Probed) {
+    let Some(arch) = binary_arch(executable) else {
+        return;
+    };
+    let (os, machine) = (probed.profile.system.os, probed.profile.system.arch);
+    if machine.is_none_or(|machine| machine == arch) {
+        return;
+    }
+    python.arch = Some(arch);
+    probed.learned(
+        "python.arch",
+        format!("the header of {}", executable.display()),
+    );
+    if os == Some(Os::Macos) && arch == Arch::X86_64 {
+        probed.notes.push(format!(
+            "{} is an x86_64 build: on this arm64 Mac it runs under Rosetta, where PyTorch cannot use the GPU (MPS)",
+            executable.display()
+        ));
+    }
+}
+
+/// The architecture of a Mach-O or ELF executable; `None` for a universal (fat) Mach-O, which
+/// runs natively, and for anything unreadable.
+pub fn binary_arch(path: &Path) -> Option<Arch> {
+    use std::io::Read;
+    let mut header = [0u8; 20];
+    std::fs::File::open(path)
+        .ok()?
+        .read_exact(&mut header)
+        .ok()?;
+    header_arch(&header)
+}
+
+/// See [`binary_arch`]: Mach-O 64 (`cf fa ed fe`, CPU type at 4) or ELF (machine at 18).
+pub fn header_arch(header: &[u8; 20]) -> Option<Arch> {
+    match header[..4] {
+        [0xcf, 0xfa, 0xed, 0xfe] => {
+            match u32::from_le_bytes([header[4], header[5], header[6], header[7]]) {
+                0x0100_0007 => Some(Arch::X86_64),
+                0x0100_000c => Some(Arch::Arm64),
+                _ => None,
+            }
+        }
+        [0x7f, b'E', b'L', b'F'] => match u16::from_le_bytes([header[18], header[19]]) {
+            0x3e => Some(Arch::X86_64),
+            0xb7 => Some(Arch::Arm64),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The version from disk where a file or folder says it, else from `python --version` (which
+/// imports nothing) when the interpreter may be run, else the `X.Y` of its file name.
+fn read_version(executable: &Path, runnable: bool, python: &mut Python, probed: &mut Probed) {
+    if let Some((version, origin)) = version_on_disk(executable) {
+        python.version = Some(version);
+        probed.learned("python.version", origin);
+        return;
+    }
+    let spawned = if runnable {
+        match exec::run(executable, &["--version"]) {
+            Ok(output) => parse_version(&output).ok_or_else(|| "it printed no version".to_string()),
+            Err(error) => Err(error.to_string()),
+        }
+    } else {
+        Err("the interpreter is inside the audited project, and nothing there is run".to_string())
+    };
+    match spawned {
+        Ok(version) => {
+            python.version = Some(version);
+            probed.learned(
+                "python.version",
+                format!("{} --version", executable.display()),
+            );
+        }
+        Err(why) => match minor_from_name(executable) {
+            Some(minor) => {
+                python.version = Some(minor);
+                probed.learned(
+                    "python.version",
+                    format!("the file name {} ({why})", executable.display()),
+                );
+            }
+            None => probed.unknown("python.version", why),
+        },
+    }
+}
+
+/// A version a file states: a venv's `pyvenv.cfg`, a conda environment's
+/// `conda-meta/python-X.Y.Z-*.json`, or a folder in the interpreter's path (pyenv's
+/// `versions/3.11.7`, Homebrew's `Cellar/python@3.13/3.13.5`, uv's `cpython-3.12.4-…`).
+pub fn version_on_disk(executable: &Path) -> Option<(String, String)> {
+    let prefix = executable.parent()?.parent()?;
+    let cfg = prefix.join("pyvenv.cfg");
+    if let Some(version) = std::fs::read_to_string(&cfg)
+        .ok()
+        .as_deref()
+        .and_then(pyvenv_version)
+    {
+        return Some((version, cfg.display().to_string()));
+    }
+    for prefix in [prefix, executable.parent()?] {
+        if let Some(found) = conda_meta_version(&prefix.join("conda-meta")) {
+            return Some(found);
+        }
+    }
+    let real = std::fs::canonicalize(executable).unwrap_or_else(|_| executable.to_path_buf());
+    [executable, real.as_path()].iter().find_map(|path| {
+        let version = path
+            .ancestors()
+            .skip(1)
+            .find_map(|dir| full_version_in(dir.file_name()?.to_str()?))?;
+        Some((
+            version,
+            format!("the interpreter's path {}", path.display()),
+        ))
+    })
+}
+
+/// `version = 3.11.7` or uv's `version_info = 3.12.1.final.0` → `3.11.7` / `3.12.1`.
+pub fn pyvenv_version(text: &str) -> Option<String> {
     text.lines().find_map(|line| {
         let (key, value) = line.split_once('=')?;
-        matches!(key.trim(), "version" | "version_info")
+        let key = key.trim();
+        (key == "version" || key == "version_info")
             .then(|| {
                 value
                     .trim()
@@ -62,8 +390,56 @@ fn pyvenv_version(executable: &Path) -> Option<String> {
                     .collect::<Vec<_>>()
                     .join(".")
             })
-            .filter(|v| !v.is_empty())
+            .filter(|v| full_version_in(v).as_deref() == Some(v.as_str()))
     })
+}
+
+fn conda_meta_version(meta: &Path) -> Option<(String, String)> {
+    let entries = std::fs::read_dir(meta).ok()?;
+    entries.filter_map(Result::ok).find_map(|entry| {
+        let name = entry.file_name().into_string().ok()?;
+        let version = name
+            .strip_prefix("python-")?
+            .strip_suffix(".json")?
+            .split('-')
+            .next()?;
+        let version = full_version_in(version).filter(|v| v == version)?;
+        Some((version, entry.path().display().to_string()))
+    })
+}
+
+/// The first `X.Y.Z` (with a pre-release tail such as `rc1`) in a folder name, Python 2 or 3.
+fn full_version_in(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    (0..bytes.len()).find_map(|start| {
+        let at_boundary =
+            start == 0 || !bytes[start - 1].is_ascii_alphanumeric() && bytes[start - 1] != b'.';
+        if !at_boundary || !matches!(bytes[start], b'2' | b'3') {
+            return None;
+        }
+        let rest = &text[start..];
+        let end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '.'))
+            .unwrap_or(rest.len());
+        let candidate = rest[..end].trim_end_matches('.');
+        let parts: Vec<&str> = candidate.splitn(3, '.').collect();
+        let numeric = |p: &str| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit());
+        let ok = parts.len() == 3
+            && numeric(parts[0])
+            && numeric(parts[1])
+            && parts[2].starts_with(|c: char| c.is_ascii_digit())
+            && parts[2].chars().all(|c| c.is_ascii_alphanumeric());
+        ok.then(|| candidate.to_string())
+    })
+}
+
+/// `python3.11` → `3.11`.
+fn minor_from_name(executable: &Path) -> Option<String> {
+    let name = executable.file_name()?.to_str()?;
+    let version = name.strip_prefix("python")?.trim_end_matches(".exe");
+    let (major, minor) = version.split_once('.')?;
+    let numeric = |p: &str| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit());
+    (numeric(major) && numeric(minor)).then(|| version.to_string())
 }
 
 /// `Python 3.11.7` → `3.11.7`.
@@ -75,17 +451,212 @@ pub fn parse_version(output: &str) -> Option<String> {
         .then(|| version.to_string())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::parse_version;
-
-    #[test]
-    fn reads_the_version_line() {
-        assert_eq!(parse_version("Python 3.13.5\n").as_deref(), Some("3.13.5"));
-        assert_eq!(
-            parse_version("Python 3.14.0rc1").as_deref(),
-            Some("3.14.0rc1")
+/// Installed distributions from the interpreter's site-packages folders, and torch's build.
+fn read_packages(executable: &Path, env: &Env, python: &mut Python, probed: &mut Probed) {
+    let folders = site_packages(executable, python.version.as_deref(), env);
+    for folder in &folders {
+        let found = read_distributions(folder);
+        if found.is_empty() {
+            continue;
+        }
+        probed.learned(
+            "python.packages",
+            format!("{} distributions in {}", found.len(), folder.display()),
         );
-        assert_eq!(parse_version("garbage"), None);
+        for (name, version) in found {
+            python.packages.entry(name).or_insert(version);
+        }
+        if python.torch.is_none() {
+            read_torch(folder, python, probed);
+        }
+    }
+    if folders.is_empty() {
+        probed.unknown(
+            "python.packages",
+            format!("no site-packages folder found for {}", executable.display()),
+        );
     }
 }
+
+/// The site-packages folders of the interpreter, in the order Python searches them.
+fn site_packages(executable: &Path, version: Option<&str>, env: &Env) -> Vec<PathBuf> {
+    let Some(prefix) = executable.parent().and_then(Path::parent) else {
+        return Vec::new();
+    };
+    let venv = prefix.join("pyvenv.cfg").is_file();
+    let prefix = if venv {
+        prefix.to_path_buf()
+    } else {
+        std::fs::canonicalize(executable)
+            .ok()
+            .and_then(|real| Some(real.parent()?.parent()?.to_path_buf()))
+            .unwrap_or_else(|| prefix.to_path_buf())
+    };
+    let minor = version.map(|v| v.split('.').take(2).collect::<Vec<_>>().join("."));
+    let mut folders = Vec::new();
+    if !venv && let (Some(home), Some(minor)) = (&env.home, &minor) {
+        folders.push(home.join(format!(".local/lib/python{minor}/site-packages")));
+    }
+    folders.extend(lib_python_folders(
+        &prefix.join("lib"),
+        minor.as_deref(),
+        "site-packages",
+    ));
+    if !venv {
+        if let Some(minor) = &minor {
+            folders.push(prefix.join(format!("local/lib/python{minor}/dist-packages")));
+        }
+        folders.push(prefix.join("lib/python3/dist-packages"));
+    }
+    folders.push(prefix.join("Lib/site-packages"));
+    folders.retain(|f| f.is_dir());
+    folders.dedup();
+    folders
+}
+
+/// `lib/pythonX.Y/<leaf>`, or every `lib/python3.*/<leaf>` when the version is unknown.
+fn lib_python_folders(lib: &Path, minor: Option<&str>, leaf: &str) -> Vec<PathBuf> {
+    if let Some(minor) = minor {
+        return vec![lib.join(format!("python{minor}")).join(leaf)];
+    }
+    let Ok(entries) = std::fs::read_dir(lib) else {
+        return Vec::new();
+    };
+    let mut folders: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n.starts_with("python3."))
+        })
+        .map(|e| e.path().join(leaf))
+        .collect();
+    folders.sort();
+    folders
+}
+
+/// Name → version of every `*.dist-info` and `*.egg-info` in a site-packages folder, from the
+/// metadata header (`Name:`, `Version:`), names normalized as PEP 503 says.
+pub fn read_distributions(folder: &Path) -> BTreeMap<String, String> {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return BTreeMap::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let name = entry.file_name().into_string().ok()?;
+            let path = entry.path();
+            let metadata = if name.ends_with(".dist-info") {
+                path.join("METADATA")
+            } else if name.ends_with(".egg-info") {
+                if path.is_dir() {
+                    path.join("PKG-INFO")
+                } else {
+                    path
+                }
+            } else {
+                return None;
+            };
+            let (dist, version) = read_metadata(&metadata).or_else(|| from_folder_name(&name))?;
+            Some((normalize(&dist), version))
+        })
+        .collect()
+}
+
+/// `Name:` and `Version:` from a metadata file's header (it ends at the first blank line, so a
+/// long description is never read).
+fn read_metadata(path: &Path) -> Option<(String, String)> {
+    let file = std::fs::File::open(path).ok()?;
+    let (mut name, mut version) = (None, None);
+    for line in BufReader::new(file).lines().map_while(Result::ok) {
+        if line.trim().is_empty() {
+            break;
+        }
+        if let Some(value) = line.strip_prefix("Name:") {
+            name = Some(value.trim().to_string());
+        } else if let Some(value) = line.strip_prefix("Version:") {
+            version = Some(value.trim().to_string());
+        }
+        if name.is_some() && version.is_some() {
+            break;
+        }
+    }
+    Some((
+        name.filter(|n| !n.is_empty())?,
+        version.filter(|v| !v.is_empty())?,
+    ))
+}
+
+/// `name-1.0.dist-info` / `name-1.0-py3.11.egg-info` when the metadata file is missing.
+fn from_folder_name(folder: &str) -> Option<(String, String)> {
+    let stem = folder
+        .strip_suffix(".dist-info")
+        .or_else(|| folder.strip_suffix(".egg-info"))?;
+    let mut parts = stem.split('-');
+    let name = parts.next().filter(|n| !n.is_empty())?;
+    let version = parts
+        .next()
+        .filter(|v| v.starts_with(|c: char| c.is_ascii_digit()))?;
+    Some((name.to_string(), version.to_string()))
+}
+
+/// PEP 503: lower case, runs of `-`, `_` and `.` become one `-`.
+pub fn normalize(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            if !out.ends_with('-') {
+                out.push('-');
+            }
+        } else {
+            out.push(c.to_ascii_lowercase());
+        }
+    }
+    out
+}
+
+/// torch's build from `torch/version.py`: its `__version__` carries the local tag (`+cu132`) that
+/// METADATA lacks, and `cuda`/`hip` say which toolkit it needs.
+fn read_torch(folder: &Path, python: &mut Python, probed: &mut Probed) {
+    let file = folder.join("torch/version.py");
+    let Ok(text) = std::fs::read_to_string(&file) else {
+        return;
+    };
+    let (version, build) = parse_torch_version(&text);
+    if let (Some(version), Some(listed)) = (version, python.packages.get_mut("torch"))
+        && version.starts_with(listed.as_str())
+    {
+        *listed = version;
+    }
+    python.torch = Some(build);
+    probed.learned("python.torch", file.display().to_string());
+}
+
+/// Reads `__version__`, `cuda` and `hip` from torch's `version.py`, written either as
+/// `cuda = '12.1'` or, since 2.x, `cuda: Optional[str] = '13.2'`; `None` is unknown.
+pub fn parse_torch_version(text: &str) -> (Option<String>, TorchBuild) {
+    let value = |key: &str| {
+        text.lines().find_map(|line| {
+            let (left, right) = line.split_once('=')?;
+            let name = left.split(':').next()?.trim();
+            (name == key).then(|| quoted(right.trim())).flatten()
+        })
+    };
+    (
+        value("__version__"),
+        TorchBuild {
+            cuda: value("cuda"),
+            hip: value("hip"),
+        },
+    )
+}
+
+fn quoted(text: &str) -> Option<String> {
+    let quote = text.chars().next().filter(|c| *c == '\'' || *c == '"')?;
+    let inner = &text[1..];
+    let end = inner.find(quote)?;
+    Some(inner[..end].to_string()).filter(|v| !v.is_empty())
+}
+
+#[cfg(all(test, unix))]
+mod tests;
