@@ -87,3 +87,38 @@ fn ascii_quiet_and_verbose() {
         });
     }
 }
+
+#[test]
+fn the_table_at_80_columns_wraps_rather_than_truncates() {
+    let output = Command::cargo_bin("mlcompat")
+        .expect("the binary is built")
+        .env("COLUMNS", "80")
+        .args(["check", "fixtures/projects/qlora-founding"])
+        .args([
+            "--profile",
+            "fixtures/profiles/macbook-m2-8gb.yaml",
+            "--color",
+            "never",
+        ])
+        .output()
+        .expect("mlcompat runs");
+    let text = String::from_utf8(output.stdout).expect("the report is UTF-8");
+    for line in text.lines() {
+        // Emoji take two columns on a terminal.
+        let width: usize = line
+            .chars()
+            .map(|c| {
+                if (c as u32) > 0x2600 && c != '\u{fe0f}' {
+                    2
+                } else {
+                    usize::from(c != '\u{fe0f}')
+                }
+            })
+            .sum();
+        assert!(width <= 80, "{width} columns: {line}");
+    }
+    assert!(!text.contains('…'), "nothing is truncated");
+    insta::with_settings!({ snapshot_suffix => "txt", prepend_module_to_snapshot => false }, {
+        insta::assert_snapshot!("qlora-founding__macbook-m2-8gb__table-80-columns", text);
+    });
+}

@@ -83,6 +83,25 @@ pub fn wrap(out: &mut String, first: &str, rest: &str, text: &str, width: u16) {
     }
 }
 
+/// Wraps a line that starts with a status icon. Terminals draw the emoji two columns wide while
+/// the wrapper counts `⚠️` as one, so the icon stands in as two placeholder columns.
+fn wrap_with_icon(out: &mut String, icon: &str, text: &str, rest: &str, width: u16) {
+    let mut wrapped = String::new();
+    let placeholder = if icon.is_ascii() {
+        icon.to_string()
+    } else {
+        "\u{2800}\u{2800}".to_string()
+    };
+    wrap(
+        &mut wrapped,
+        "  ",
+        rest,
+        &format!("{placeholder} {text}"),
+        width,
+    );
+    out.push_str(&wrapped.replacen(&placeholder, icon, 1));
+}
+
 /// A labelled field of a finding: `     Problem   text…` with the text's lines aligned.
 fn field(out: &mut String, name: &str, text: &str, width: u16) {
     let first = format!("     {name:<9} ");
@@ -113,9 +132,14 @@ fn critical_issues(out: &mut String, assessment: &Assessment, style: &Style, wid
     }
     heading(out, "Critical issues");
     for finding in issues {
-        let title = format!("{} {}", icon(finding.status, style.ascii), finding.title);
         let mut lines = String::new();
-        wrap(&mut lines, "  ", "     ", &title, width);
+        wrap_with_icon(
+            &mut lines,
+            icon(finding.status, style.ascii),
+            &finding.title,
+            "     ",
+            width,
+        );
         let _ = write!(out, "\n{}", paint(finding.status, &lines).bold());
         if !finding.evidence.is_empty() {
             field(out, "Where", &places(&finding.evidence), width);
@@ -160,14 +184,17 @@ fn why(out: &mut String, assessment: &Assessment, style: &Style, width: u16) {
     let _ = writeln!(out, "  Python judged: {}", assessment.python);
     for finding in &assessment.findings {
         let head = format!(
-            "{} {} [{}]: {}",
-            icon(finding.status, style.ascii),
-            finding.component,
-            finding.rule,
-            finding.title
+            "{} [{}]: {}",
+            finding.component, finding.rule, finding.title
         );
         out.push('\n');
-        wrap(out, "  ", "     ", &head, width);
+        wrap_with_icon(
+            out,
+            icon(finding.status, style.ascii),
+            &head,
+            "     ",
+            width,
+        );
         if !finding.evidence.is_empty() {
             field(out, "Facts", &places(&finding.evidence), width);
         }

@@ -79,12 +79,7 @@ impl Catalogue {
     /// The built-in rules, then the files and folders given with `--rules`.
     pub fn load(extra: &[PathBuf]) -> Result<Catalogue, SourceError> {
         let mut catalogue = Catalogue::builtin()?;
-        for path in extra {
-            for file in rule_files(path)? {
-                let text = source::read_text(&file)?;
-                catalogue.add(&file.display().to_string(), &text)?;
-            }
-        }
+        catalogue.add_files(extra)?;
         Ok(catalogue)
     }
 
@@ -99,13 +94,19 @@ impl Catalogue {
     /// Only the given files, for `rules lint FILE` and `rules test FILE`.
     pub fn from_files(paths: &[PathBuf]) -> Result<Catalogue, SourceError> {
         let mut catalogue = Catalogue::default();
+        catalogue.add_files(paths)?;
+        Ok(catalogue)
+    }
+
+    /// Adds rule files, and the `*.yaml`/`*.yml` files of rule folders.
+    fn add_files(&mut self, paths: &[PathBuf]) -> Result<(), SourceError> {
         for path in paths {
             for file in rule_files(path)? {
                 let text = source::read_text(&file)?;
-                catalogue.add(&file.display().to_string(), &text)?;
+                self.add(&file.display().to_string(), &text)?;
             }
         }
-        Ok(catalogue)
+        Ok(())
     }
 
     pub fn add(&mut self, name: &str, text: &str) -> Result<(), SourceError> {
