@@ -270,6 +270,15 @@ fn extras_phrase(extras: &[String]) -> String {
 /// `the [gpu] extra`, `the [a], [b] or [c] extras`.
 fn extras_named(extras: &[String]) -> String {
     let named: Vec<String> = extras.iter().map(|e| format!("[{e}]")).collect();
+    // unsloth declares bitsandbytes in twenty-odd extras: name a few, count the rest.
+    const NAMED: usize = 3;
+    if named.len() > NAMED + 1 {
+        return format!(
+            "the {} and {} other extras",
+            named[..NAMED].join(", "),
+            named.len() - NAMED
+        );
+    }
     match named.as_slice() {
         [one] => format!("the {one} extra"),
         [rest @ .., last] => format!("the {} or {last} extras", rest.join(", ")),
@@ -681,6 +690,11 @@ mod tests {
         assert_eq!(
             extras_phrase(&["a".to_string(), "b".to_string(), "c".to_string()]),
             "only with the [a], [b] or [c] extras"
+        );
+        let many: Vec<String> = (1..=6).map(|i| format!("e{i}")).collect();
+        assert_eq!(
+            extras_phrase(&many),
+            "only with the [e1], [e2], [e3] and 3 other extras"
         );
     }
 
