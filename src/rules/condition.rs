@@ -304,6 +304,14 @@ fn package_truth(condition: &PackageCondition, facts: &Facts, trace: &mut Trace)
         {
             continue;
         }
+        if let Some(pattern) = condition.url()
+            && !declared
+                .url
+                .as_deref()
+                .is_some_and(|url| glob(pattern, url))
+        {
+            continue;
+        }
         let declared_range = declared
             .versions
             .clone()

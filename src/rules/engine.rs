@@ -175,9 +175,36 @@ fn fire(loaded: &LoadedRule, facts: &Facts) -> Option<Fired> {
         (Truth::Partial, Partial::Warn, status) => status,
         (Truth::No | Truth::Unknown, _, _) => return None,
     };
+    // A package that only an optional extra installs (`pip install .[gpu]`) does not break the
+    // project's core install: its failure is capped at a warning that names the extra.
+    let component = facts.resolve(&rule.component).to_string();
+    let extras = trace
+        .package
+        .as_ref()
+        .filter(|p| p.name == component)
+        .map(|p| only_in_extras(facts, &p.name))
+        .unwrap_or_default();
+    let only_with = (!extras.is_empty() && status.severity() >= Status::Warn.severity())
+        .then(|| extras_phrase(&extras));
+    let status = match (&only_with, status) {
+        (Some(_), Status::Fail) => Status::Warn,
+        (_, status) => status,
+    };
     let vars = variables(facts, &trace);
     let text = |template: &str| render(template, &vars);
     let mut solution: Vec<String> = rule.solution.iter().map(|s| text(s)).collect();
+    let mut impact: Vec<String> = rule.impact.iter().map(|s| text(s)).collect();
+    let mut title = text(&rule.title);
+    let mut summary = text(rule.summary.as_deref().unwrap_or(&rule.title));
+    if let Some(only_with) = &only_with {
+        title = format!("{title} ({only_with})");
+        summary = format!("{}: {summary}", capitalized(only_with));
+        impact.push(format!(
+            "Only installs that ask for {} are affected; the project's required packages do \
+             not include it",
+            extras_named(&extras)
+        ));
+    }
     let avoid = trace.package.as_ref().and_then(|p| {
         p.avoid
             .as_ref()
@@ -206,12 +233,12 @@ fn fire(loaded: &LoadedRule, facts: &Facts) -> Option<Fired> {
     Some(Fired {
         finding: Finding {
             rule: rule.id.clone(),
-            component: facts.resolve(&rule.component).to_string(),
+            component,
             status,
-            title: text(&rule.title),
-            summary: text(rule.summary.as_deref().unwrap_or(&rule.title)),
+            title,
+            summary,
             problem: text(&rule.problem),
-            impact: rule.impact.iter().map(|s| text(s)).collect(),
+            impact,
             solution,
             evidence,
             source: rule.source.list().iter().map(|s| s.to_string()).collect(),
@@ -219,6 +246,88 @@ fn fire(loaded: &LoadedRule, facts: &Facts) -> Option<Fired> {
         },
         changes,
     })
+}
+
+/// The optional extras (or dependency groups) a package is declared in, when only they install
+/// it; empty when any declaration is one every install gets.
+fn only_in_extras(facts: &Facts, name: &str) -> Vec<String> {
+    let mut extras: Vec<String> = Vec::new();
+    for decl in facts.declared(name) {
+        match &decl.extra {
+            None => return Vec::new(),
+            Some(extra) if !extras.contains(extra) => extras.push(extra.clone()),
+            Some(_) => {}
+        }
+    }
+    extras
+}
+
+/// `only with the [gpu] extra`, `only with the [a] or [b] extras`.
+fn extras_phrase(extras: &[String]) -> String {
+    format!("only with {}", extras_named(extras))
+}
+
+/// `the [gpu] extra`, `the [a], [b] or [c] extras`.
+fn extras_named(extras: &[String]) -> String {
+    let named: Vec<String> = extras.iter().map(|e| format!("[{e}]")).collect();
+    // unsloth declares bitsandbytes in twenty-odd extras: name a few, count the rest.
+    const NAMED: usize = 3;
+    if named.len() > NAMED + 1 {
+        return format!(
+            "the {} and {} other extras",
+            named[..NAMED].join(", "),
+            named.len() - NAMED
+        );
+    }
+    match named.as_slice() {
+        [one] => format!("the {one} extra"),
+        [rest @ .., last] => format!("the {} or {last} extras", rest.join(", ")),
+        [] => String::new(),
+    }
+}
+
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// The requirement a `require` change writes: the wanted bounds, plus those of the declaration
+/// that still mean something. A declared bound the wanted range already implies is dropped
+/// (`>=0.43.3` under `>=0.50`), and where the declaration contradicts it (`==1.11` under
+/// `>=2.1`) only the wanted bounds remain, since keeping both could never install.
+fn merge_requirement(own: &str, wanted: &str) -> String {
+    let (Some(own_spec), Some(wanted_spec)) =
+        (condition::specifiers(own), condition::specifiers(wanted))
+    else {
+        return match own {
+            "" => wanted.to_string(),
+            own => format!("{own},{wanted}"),
+        };
+    };
+    let wanted_range = condition::release_range(wanted_spec);
+    let kept: Vec<String> = own_spec
+        .iter()
+        .filter(|clause| {
+            let clause_range = condition::release_range(
+                std::iter::once((*clause).clone()).collect::<pep440_rs::VersionSpecifiers>(),
+            );
+            !wanted_range.subset_of(&clause_range)
+        })
+        .map(|clause| clause.to_string())
+        .collect();
+    let kept_range = condition::release_range(
+        kept.iter()
+            .filter_map(|c| condition::specifiers(c))
+            .flat_map(|s| s.iter().cloned().collect::<Vec<_>>())
+            .collect::<pep440_rs::VersionSpecifiers>(),
+    );
+    if kept.is_empty() || kept_range.is_disjoint(&wanted_range) {
+        return wanted.to_string();
+    }
+    format!("{wanted},{}", kept.join(","))
 }
 
 /// The values a message may quote: `{package.version}`, `{ram}`, `{memory.need}`, ...
@@ -350,10 +459,11 @@ fn resolve_changes(
                 let (name, wanted) = requirement.split_at(split);
                 for decl in facts.declared(&crate::project::normalize_name(name)) {
                     // Keep the declaration's own name (conda's `pytorch`) and its other bounds.
-                    let combined = match decl.specifier.as_str() {
-                        "" => format!("{}{wanted}", decl.name),
-                        own => format!("{}{own},{wanted}", decl.name),
-                    };
+                    let combined = format!(
+                        "{}{}",
+                        decl.name,
+                        merge_requirement(&decl.specifier, wanted)
+                    );
                     let edit = Edit::ReplaceRequirement {
                         from: written(decl),
                         to: combined.clone(),
@@ -498,6 +608,94 @@ mod tests {
             ],
         );
         assert!(changes.iter().all(|c| !c.contains("torch")), "{changes:#?}");
+    }
+
+    #[test]
+    fn a_required_version_replaces_declared_bounds_it_implies_or_contradicts() {
+        // A pin below the wanted floor can never satisfy both: the fix is the floor alone.
+        assert_eq!(merge_requirement("==1.11", ">=2.1"), ">=2.1");
+        assert_eq!(merge_requirement("~=1.26.4", ">=2.1"), ">=2.1");
+        // A weaker floor adds nothing.
+        assert_eq!(merge_requirement(">=0.43.3", ">=0.50"), ">=0.50");
+        // An upper bound that still leaves room is kept.
+        assert_eq!(merge_requirement(">=2.0,<3", ">=2.4"), ">=2.4,<3");
+        assert_eq!(merge_requirement("", ">=0.48"), ">=0.48");
+    }
+
+    #[test]
+    fn require_changes_never_write_an_unsatisfiable_requirement() {
+        let changes = changes_for("macbook-m2-8gb", &["numpy==1.11"]);
+        assert!(
+            changes.contains(&"requirements.txt:1 `numpy==1.11` -> `numpy>=2.1`".to_string()),
+            "{changes:#?}"
+        );
+    }
+
+    fn assess_with_extra(profile: &str, requirement: &str, extra: Option<&str>) -> Assessment {
+        let catalogue = Catalogue::builtin().expect("built-in rules");
+        let profile = test_profile(profile).expect("test machine");
+        let mut project =
+            Project::from_declarations(&[requirement.to_string()], &[], &[], None, None);
+        for package in &mut project.packages {
+            package.extra = extra.map(str::to_string);
+        }
+        assess(&profile, &project, &catalogue)
+    }
+
+    #[test]
+    fn a_failing_package_only_an_extra_installs_is_a_warning_that_names_the_extra() {
+        let core = assess_with_extra("macbook-m2-8gb", "flash-attn>=2.0", None);
+        assert_eq!(core.verdict, Status::Fail);
+
+        let extra = assess_with_extra("macbook-m2-8gb", "flash-attn>=2.0", Some("train"));
+        assert_eq!(extra.verdict, Status::Warn);
+        let component = extra
+            .components
+            .iter()
+            .find(|c| c.name == "flash-attn")
+            .expect("component");
+        assert_eq!(component.status, Status::Warn);
+        assert!(
+            component
+                .summary
+                .starts_with("Only with the [train] extra: "),
+            "{}",
+            component.summary
+        );
+        let finding = extra
+            .findings
+            .iter()
+            .find(|f| f.component == "flash-attn" && f.status == Status::Warn)
+            .expect("finding");
+        assert!(
+            finding.title.ends_with("(only with the [train] extra)"),
+            "{}",
+            finding.title
+        );
+    }
+
+    #[test]
+    fn a_package_also_required_outside_an_extra_keeps_its_failure() {
+        let catalogue = Catalogue::builtin().expect("built-in rules");
+        let profile = test_profile("macbook-m2-8gb").expect("test machine");
+        let requirements = vec!["flash-attn".to_string(), "flash-attn>=2.0".to_string()];
+        let mut project = Project::from_declarations(&requirements, &[], &[], None, None);
+        project.packages[1].extra = Some("train".to_string());
+        let assessment = assess(&profile, &project, &catalogue);
+        assert_eq!(assessment.verdict, Status::Fail);
+    }
+
+    #[test]
+    fn a_package_in_several_extras_names_them_all() {
+        assert_eq!(
+            extras_phrase(&["a".to_string(), "b".to_string(), "c".to_string()]),
+            "only with the [a], [b] or [c] extras"
+        );
+        let many: Vec<String> = (1..=6).map(|i| format!("e{i}")).collect();
+        assert_eq!(
+            extras_phrase(&many),
+            "only with the [e1], [e2], [e3] and 3 other extras"
+        );
     }
 
     #[test]

@@ -194,6 +194,10 @@ pub enum PackageCondition {
         /// Only declarations made for this installer: `pip` (PyPI wheels) or `conda`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         installer: Option<Installer>,
+        /// Only declarations that install from a direct URL matching this glob
+        /// (`triton @ https://…/triton-windows/…win_amd64.whl` matches `"*win_amd64.whl"`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        url: Option<String>,
     },
 }
 
@@ -222,6 +226,12 @@ impl PackageCondition {
         match self {
             PackageCondition::Name(_) => None,
             PackageCondition::Range { cuda, .. } => cuda.as_deref(),
+        }
+    }
+    pub fn url(&self) -> Option<&str> {
+        match self {
+            PackageCondition::Name(_) => None,
+            PackageCondition::Range { url, .. } => url.as_deref(),
         }
     }
 }
