@@ -13,8 +13,10 @@ use crate::source::{self, SourceError};
 
 /// The settings read from configs. Nested keys count by their own name (`load_in_4bit` inside
 /// `quantization_config`), so the list holds leaf names.
-const SETTING_KEYS: [&str; 37] = [
+const SETTING_KEYS: [&str; 39] = [
     "quantization_config",
+    "zero_stage",
+    "fsdp_sharding_strategy",
     "zero_optimization",
     "use_cpu",
     "load_in_4bit",
@@ -245,11 +247,18 @@ fn collect_at(node: &Spanned<Node>, parent: &str, file: &str, project: &mut Proj
                         evidence: evidence.clone(),
                     });
                 }
-                if SETTING_KEYS.contains(&name)
+                // DeepSpeed's own JSON says `zero_optimization: {stage: 3}`; accelerate's
+                // config says `zero_stage: 3`. Both are the ZeRO stage.
+                let setting = if parent == "zero_optimization" && name == "stage" {
+                    "zero_stage"
+                } else {
+                    name
+                };
+                if SETTING_KEYS.contains(&setting)
                     && let Some(value) = scalar(&value.value)
                 {
                     project.settings.push(Setting {
-                        key: name.to_string(),
+                        key: setting.to_string(),
                         value,
                         evidence,
                     });
@@ -340,6 +349,16 @@ other:
             project.setting("bf16").next().unwrap().value,
             SettingValue::Bool(false)
         );
+    }
+
+    #[test]
+    fn the_zero_stage_reads_the_same_from_deepspeed_and_accelerate() {
+        let deepspeed = read_text("{\n  \"zero_optimization\": {\n    \"stage\": 3\n  }\n}\n");
+        let accelerate = read_text("deepspeed_config:\n  zero_stage: 3\nnum_processes: 8\n");
+        for project in [deepspeed, accelerate] {
+            let stage = project.setting("zero_stage").next().expect("a ZeRO stage");
+            assert_eq!(stage.value, SettingValue::Number(3.0));
+        }
     }
 
     #[test]

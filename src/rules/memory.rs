@@ -31,6 +31,19 @@ pub struct MemoryModel {
     pub ram_share: f64,
     /// Workloads in order; the first whose `when` holds is the project's.
     pub workloads: Vec<Workload>,
+    /// When weights, gradients and optimizer state are split across the GPUs (ZeRO-3, FSDP
+    /// full shard), each GPU holds its share of them.
+    #[serde(default)]
+    pub sharding: Option<Sharding>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sharding {
+    /// Judged over every config of the project: the launcher's config is not the model's.
+    pub when: Condition,
+    /// Settings that give the number of processes (one a GPU); the GPU count when none does.
+    pub processes: Vec<String>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -122,6 +135,7 @@ impl MemoryModel {
     /// The estimate for the project's most demanding model. Each model is judged with the
     /// settings of its own config file (a project may hold a QLoRA and a full fine-tune recipe).
     pub fn estimate(&self, facts: &Facts) -> Option<MemoryEstimate> {
+        let shards = self.shards(facts);
         let mut worst: Option<MemoryEstimate> = None;
         for model in &facts.project.models {
             let project = facts.project.scoped_to(&model.evidence.file);
@@ -129,7 +143,7 @@ impl MemoryModel {
                 project: &project,
                 ..facts.clone()
             };
-            let Some(estimate) = self.estimate_for(model, &scoped) else {
+            let Some(estimate) = self.estimate_for(model, &scoped, shards) else {
                 continue;
             };
             if worst.as_ref().is_none_or(|w| demand(&estimate) > demand(w)) {
@@ -139,7 +153,34 @@ impl MemoryModel {
         worst
     }
 
-    fn estimate_for(&self, model: &ModelRef, facts: &Facts) -> Option<MemoryEstimate> {
+    /// Over how many GPUs the weights and optimizer state are split (1 when they are not).
+    fn shards(&self, facts: &Facts) -> u32 {
+        let Some(sharding) = &self.sharding else {
+            return 1;
+        };
+        if condition::evaluate(&sharding.when, facts, &mut Trace::default()) != Truth::Yes {
+            return 1;
+        }
+        let gpus = facts
+            .profile
+            .gpus
+            .iter()
+            .filter(|g| matches!(g.vendor, Vendor::Nvidia | Vendor::Amd))
+            .count() as u32;
+        let processes = sharding
+            .processes
+            .iter()
+            .flat_map(|key| facts.project.setting(key))
+            .filter_map(|s| match s.value {
+                SettingValue::Number(n) if n >= 1.0 => Some(n as u32),
+                _ => None,
+            })
+            .max();
+        // More processes than GPUs is its own finding; the memory is split over the GPUs there are.
+        processes.unwrap_or(gpus).min(gpus).max(1)
+    }
+
+    fn estimate_for(&self, model: &ModelRef, facts: &Facts, shards: u32) -> Option<MemoryEstimate> {
         let model = model.clone();
         let workload = self.workloads.iter().find(|w| {
             w.when.as_ref().is_none_or(|when| {
@@ -170,7 +211,10 @@ impl MemoryModel {
         let trainable =
             params * workload.trainable_fraction * workload.trainable_bytes.for_dtype(&dtype);
         let activations = weights * workload.activations;
-        let need = ByteSize((weights + trainable + activations) as u64 + self.runtime_overhead.0);
+        let split = f64::from(shards);
+        let need = ByteSize(
+            ((weights + trainable) / split + activations) as u64 + self.runtime_overhead.0,
+        );
         let mut arithmetic = format!(
             "{}: {} params × {bytes} bytes ({dtype}) = {} of weights",
             model.name,
@@ -181,6 +225,12 @@ impl MemoryModel {
             arithmetic += &format!(
                 "; + {} of trained parameters and optimizer state",
                 ByteSize(trainable as u64)
+            );
+        }
+        if shards > 1 {
+            arithmetic += &format!(
+                "; sharded over {shards} GPUs: {} each",
+                ByteSize(((weights + trainable) / split) as u64)
             );
         }
         arithmetic += &format!(
