@@ -211,6 +211,20 @@ fn parse_line(line: &str, evidence: Evidence, project: &mut Project) -> Option<P
         project.notes.push(format!(
             "{evidence}: `{target}` installs a local project, which is not read"
         ));
+        // A local folder other than the project itself (a CUDA extension in a submodule, say)
+        // is a component nobody judged: it shows as ❔ rather than not at all.
+        let folder = reference
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or("");
+        if !matches!(folder, "" | "." | "..")
+            && let Some(mut package) = parse_requirement(folder, evidence)
+        {
+            package.raw = line.to_string();
+            package.url = Some(reference.to_string());
+            return Some(package);
+        }
     } else {
         project.notes.push(format!(
             "{evidence}: could not read `{target}` as a requirement"
@@ -477,6 +491,20 @@ mod tests {
         );
         assert_eq!(name_of_reference("./local"), None);
         assert_eq!(name_of_reference("submodules/simple-knn"), None);
+    }
+
+    #[test]
+    fn a_local_folder_is_a_component_but_the_project_itself_is_not() {
+        let at = || Evidence {
+            file: "environment.yml".into(),
+            line: 16,
+        };
+        let mut project = Project::default();
+        let package = parse_line("submodules/simple-knn", at(), &mut project).expect("a component");
+        assert_eq!(package.name, "simple-knn");
+        assert_eq!(package.url.as_deref(), Some("submodules/simple-knn"));
+        assert!(parse_line(".", at(), &mut project).is_none());
+        assert_eq!(project.notes.len(), 2, "both are noted as not read");
     }
 
     #[test]

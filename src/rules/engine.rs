@@ -523,6 +523,16 @@ fn literal(value: &SettingLiteral) -> String {
     }
 }
 
+/// Why a package is ❔: nobody wrote a rule for it, or it is built from a local folder.
+fn unjudged(decl: &crate::project::PackageDecl) -> String {
+    match &decl.url {
+        Some(url) if !url.contains("://") && !url.starts_with("git+") => format!(
+            "built from the local folder {url}: not judged (a native or CUDA extension needs its toolchain)"
+        ),
+        _ => "no rule knows this package".to_string(),
+    }
+}
+
 /// One component per declared package (❔ when no rule judged it) and per other component a
 /// finding names; each takes its worst finding.
 fn components(facts: &Facts, findings: &[Finding]) -> Vec<Component> {
@@ -535,7 +545,7 @@ fn components(facts: &Facts, findings: &[Finding]) -> Vec<Component> {
                 name,
                 kind: ComponentKind::Package,
                 status: Status::Unknown,
-                summary: "no rule knows this package".to_string(),
+                summary: unjudged(decl),
                 evidence: vec![decl.evidence.clone()],
             }),
         }
