@@ -272,6 +272,7 @@ pub fn build_cuda(decl: &PackageDecl, facts: &Facts) -> Option<Version> {
     };
     tagged(&decl.specifier)
         .or_else(|| decl.url.as_deref().and_then(tagged))
+        .or_else(|| installed(facts, decl).and_then(|(text, _)| tagged(&text)))
         .or_else(|| facts.project.indexes.iter().find_map(|i| i.cuda_version()))
         .and_then(|text| Version::from_str(&text).ok())
 }
@@ -312,10 +313,22 @@ fn package_truth(condition: &PackageCondition, facts: &Facts, trace: &mut Trace)
         {
             continue;
         }
-        let declared_range = declared
+        let mut declared_range = declared
             .versions
             .clone()
             .map_or_else(Ranges::full, release_range);
+        let mut specifier = declared.specifier.clone();
+        // The version installed in the interpreter the project runs on is a point, when it
+        // is one the declaration allows (else pip would replace it).
+        if facts.use_installed
+            && let Some((text, version)) = installed(facts, declared)
+            && declared_range.contains(&version)
+        {
+            declared_range = Ranges::singleton(version);
+            specifier = format!("{specifier} (installed {text})")
+                .trim_start()
+                .to_string();
+        }
         let (truth, avoid) = if declared_range.subset_of(&rule_range) {
             (Truth::Yes, None)
         } else if declared_range.is_disjoint(&rule_range) {
@@ -329,12 +342,23 @@ fn package_truth(condition: &PackageCondition, facts: &Facts, trace: &mut Trace)
             trace.evidence.push(declared.evidence.clone());
             trace.package = Some(PackageBinding {
                 name: name.to_string(),
-                specifier: declared.specifier.clone(),
+                specifier,
                 avoid,
             });
         }
     }
     best
+}
+
+/// The installed version of a declared package, as the probe read it from the interpreter's
+/// site-packages: its text (`2.5.1+cu121`) and its release (`2.5.1`).
+fn installed(facts: &Facts, decl: &PackageDecl) -> Option<(String, Version)> {
+    let packages = &facts.profile.python.as_ref()?.packages;
+    let text = packages
+        .get(&decl.name)
+        .or_else(|| packages.get(facts.catalogue.canonical(&decl.name)))?;
+    let version = Version::from_str(text).ok()?.only_release();
+    Some((text.clone(), version))
 }
 
 /// A version set as a specifier a person can paste: `>=0.50`, `>=2.1, <3`.

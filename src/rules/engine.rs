@@ -102,6 +102,11 @@ pub struct Fired {
 
 /// Evaluates a rule, once per package of its `for_each`, else once.
 pub fn fire_all(loaded: &LoadedRule, facts: &Facts) -> Vec<Fired> {
+    if loaded.rule.partial == Partial::Ignore && facts.use_installed {
+        let mut declarations_only = facts.clone();
+        declarations_only.use_installed = false;
+        return fire_all(loaded, &declarations_only);
+    }
     if loaded.rule.for_each.is_empty() {
         return fire(loaded, facts).into_iter().collect();
     }

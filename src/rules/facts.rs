@@ -21,6 +21,9 @@ pub struct Facts<'a> {
     pub memory: Option<MemoryEstimate>,
     /// The package a `for_each` rule is judging now; `{each}` in a rule stands for it.
     pub each: Option<String>,
+    /// Whether installed versions narrow declarations. Rules about what pip can install
+    /// (`partial: ignore`) judge declarations only: what is installed was installable.
+    pub use_installed: bool,
 }
 
 /// The Python the project runs on: the one it pins, else this machine's.
@@ -40,6 +43,7 @@ impl<'a> Facts<'a> {
             python: judge_python(profile, project),
             memory: None,
             each: None,
+            use_installed: true,
         };
         facts.memory = catalogue
             .memory_model
