@@ -308,12 +308,16 @@ impl MemoryModel {
             let Some(unified) = apple.memory.or(profile.system.memory) else {
                 return (None, "the GPU's memory is unknown".to_string());
             };
+            // A working set the profile states (a raised iogpu.wired_limit_mb, or one written by
+            // hand) beats the rule of thumb.
             let share = self
                 .apple_gpu_share
                 .iter()
                 .find(|s| s.up_to.is_none_or(|limit| unified <= limit))
                 .map_or(0.667, |s| s.share);
-            let budget = ByteSize((unified.0 as f64 * share) as u64);
+            let budget = apple
+                .working_set
+                .unwrap_or(ByteSize((unified.0 as f64 * share) as u64));
             return (
                 Some(budget),
                 format!("this GPU may use ≈ {budget} of the {unified}"),
