@@ -98,6 +98,9 @@ pub enum Edit {
     SetValue { key: String, value: String },
     /// Install from this index: a `--extra-index-url` line before the declaration.
     UseIndex { url: String },
+    /// Add an environment marker to the requirement (`; sys_platform == "linux"`), joined with
+    /// `and` to one it has.
+    AddMarker { marker: String },
 }
 
 #[derive(Clone, Debug, Serialize, schemars::JsonSchema)]

@@ -117,7 +117,10 @@ fn write_creates_files_beside_the_originals_keeping_crlf_comments_and_includes()
         "# Runtime dependencies\r\n-r base-macos.txt\r\ntransformers>=4.40  # the model\r\n\r\npeft\r\n"
     );
     let base = std::fs::read_to_string(folder.path().join("base-macos.txt")).unwrap();
-    assert_eq!(base, "numpy\nfaiss-cpu\nonnxruntime\n");
+    assert_eq!(
+        base,
+        "numpy\nfaiss-cpu\nonnxruntime\nnvidia-cudnn-cu12==9.1.0.70 ; sys_platform != \"darwin\"\n"
+    );
     let pyproject = std::fs::read_to_string(folder.path().join("pyproject-macos.toml")).unwrap();
     assert!(!pyproject.contains("xformers"));
     assert!(pyproject.contains("requires-python = \">=3.10\""));

@@ -110,6 +110,7 @@ enum Edit {
     ReplaceRequirement { from: String, to: String },
     SetValue { key: String, value: String },
     UseIndex { url: String },
+    AddMarker { marker: String },
 }
 
 #[derive(Deserialize)]

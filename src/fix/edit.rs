@@ -63,7 +63,31 @@ impl Lines {
             Edit::ReplaceRequirement { from, to } => self.replace(index, from, to),
             Edit::SetValue { key, value } => self.set(index, key, value),
             Edit::UseIndex { url } => self.use_index(index, url),
+            Edit::AddMarker { marker } => self.add_marker(index, marker),
         }
+    }
+
+    /// `pkg==1 ; python_version < "3.12"  # c` + `sys_platform == "linux"` →
+    /// `pkg==1 ; (python_version < "3.12") and sys_platform == "linux"  # c`.
+    fn add_marker(&mut self, index: usize, marker: &str) -> Result<(), String> {
+        let text = &self.lines[index].text;
+        if text.trim_end().ends_with('\\') {
+            return Err("a marker on a continued line is added by hand".to_string());
+        }
+        let quoted = text.trim_start().starts_with(['"', '\'']);
+        if quoted {
+            return Err("a marker in pyproject.toml is added by hand".to_string());
+        }
+        let comment = text.find(" #").unwrap_or(text.len());
+        let (written, rest) = text.split_at(comment);
+        let requirement = written.trim_end();
+        let gap = &written[requirement.len()..];
+        let edited = match requirement.split_once(';') {
+            Some((head, old)) => format!("{} ; ({}) and {marker}", head.trim_end(), old.trim()),
+            None => format!("{requirement} ; {marker}"),
+        };
+        self.lines[index].text = format!("{edited}{gap}{rest}");
+        Ok(())
     }
 
     /// Removes the line and the continuation lines a trailing `\` joins to it.
@@ -284,6 +308,21 @@ mod tests {
         assert_eq!(
             json.render(),
             "  \"optim\": \"adamw_torch\",\n  \"tf32\": false\n"
+        );
+    }
+
+    #[test]
+    fn markers_are_added_or_joined_keeping_the_comment() {
+        let marker = || Edit::AddMarker {
+            marker: "sys_platform == 'linux'".into(),
+        };
+        assert_eq!(
+            edit("nvidia-cudnn-cu12==9.1  # cuDNN\n", 1, marker()),
+            "nvidia-cudnn-cu12==9.1 ; sys_platform == 'linux'  # cuDNN\n"
+        );
+        assert_eq!(
+            edit("x ; python_version < '3.12'\n", 1, marker()),
+            "x ; (python_version < '3.12') and sys_platform == 'linux'\n"
         );
     }
 

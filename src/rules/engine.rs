@@ -490,6 +490,26 @@ fn resolve_changes(
                     );
                 }
             }
+            Change::AddMarker { package, marker } => {
+                for decl in facts.declared(package) {
+                    if decl.installer == crate::project::Installer::Conda {
+                        at(
+                            &decl.evidence,
+                            format!("remove `{}`", decl.raw),
+                            Edit::RemoveLine,
+                        );
+                        continue;
+                    }
+                    let edit = Edit::AddMarker {
+                        marker: marker.clone(),
+                    };
+                    at(
+                        &decl.evidence,
+                        format!("`{}` -> only where {marker}", decl.raw),
+                        edit,
+                    );
+                }
+            }
             Change::Set { key, value } => {
                 let key = facts.resolve(key);
                 for setting in facts.project.setting(key) {

@@ -300,6 +300,10 @@ pub enum Change {
     Set { key: String, value: SettingLiteral },
     /// Install the rule's package from this index (`https://download.pytorch.org/whl/cu126`).
     UseIndex(String),
+    /// Keep the package for the platforms it serves with an environment marker
+    /// (`sys_platform == "linux"`), so one requirements file fits both. conda has no markers:
+    /// there the declaration is removed.
+    AddMarker { package: String, marker: String },
 }
 
 /// A rule's own test case: a machine, a project, and the status the rule must give.
