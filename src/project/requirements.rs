@@ -266,9 +266,35 @@ fn is_local_path(target: &str) -> bool {
 /// One PEP 508 requirement line (hashes allowed); `None` when it is not one.
 pub fn parse_requirement(line: &str, evidence: Evidence) -> Option<PackageDecl> {
     let requirement = strip_hashes(line);
+    if !names_end_well(requirement) {
+        return None;
+    }
     Requirement::<pep508_rs::VerbatimUrl>::from_str(requirement)
         .ok()
         .map(|parsed| package(parsed, line, evidence))
+}
+
+/// Whether the package name and the extras of a requirement end in a letter or digit where
+/// the next character leaves them. pep508_rs 0.9 panics instead of erring on such a name
+/// (`flash-attn-=2.5`, `flash-attn.; python_version>"3"`, `pkg[gpu-]`): its parser accepts
+/// the name and its name type then refuses it. PEP 508 allows neither, so such a line is not a
+/// requirement (found by `scripts/fuzz.sh`; see `tests::names_pep508_would_panic_on`).
+fn names_end_well(requirement: &str) -> bool {
+    let separator = |c: char| matches!(c, '.' | '-' | '_');
+    let identifier = |c: char| c.is_ascii_alphanumeric() || separator(c);
+    let text = requirement.trim_start();
+    let name_end = text.find(|c: char| !identifier(c)).unwrap_or(text.len());
+    if name_end < text.len() && text[..name_end].ends_with(separator) {
+        return false;
+    }
+    let rest = text[name_end..].trim_start();
+    let Some(extras) = rest.strip_prefix('[') else {
+        return true;
+    };
+    let extras = extras.split(']').next().unwrap_or(extras);
+    !extras
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .any(|extra| extra.ends_with(separator))
 }
 
 fn package(parsed: Requirement, raw: &str, evidence: Evidence) -> PackageDecl {
@@ -411,6 +437,33 @@ fn strip_hashes(line: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Crashes the fuzzer found: pep508_rs panics on a name or extra that ends in `-`, `.` or
+    /// `_` where something follows it. Each is now simply not a requirement.
+    #[test]
+    fn names_pep508_would_panic_on() {
+        let at = || Evidence {
+            file: "requirements.txt".into(),
+            line: 1,
+        };
+        for line in [
+            "flash-antt-=2.5.8",
+            "flash-attn.=; 5>2sys_plat.orm == 'linux'",
+            "torch_ >=2",
+            "pkg[gpu-]",
+            "pkg[a, b.]==1",
+            "pkg [c_ ,d]",
+        ] {
+            assert!(parse_requirement(line, at()).is_none(), "{line}");
+        }
+        for line in [
+            "flash-attn==2.5.8",
+            "a-b.c_d[x-y,z]>=1",
+            "pkg [gpu] ; python_version>'3'",
+        ] {
+            assert!(parse_requirement(line, at()).is_some(), "{line}");
+        }
+    }
 
     #[test]
     fn continuations_join_and_comments_go() {
