@@ -286,6 +286,24 @@ mod tests {
         assert!(decode(b"a\0b".to_vec(), Path::new("f")).is_err());
     }
 
+    /// A link planted at the temporary name is passed over, never written through.
+    #[cfg(unix)]
+    #[test]
+    fn a_planted_temporary_name_is_never_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "precious").unwrap();
+        let planted = dir
+            .path()
+            .join(format!(".out.txt.{}-0.mlcompat-tmp", std::process::id()));
+        std::os::unix::fs::symlink(&victim, &planted).unwrap();
+        let target = dir.path().join("out.txt");
+        write_atomically(&target, "new").unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 3);
+    }
+
     #[test]
     fn a_bom_is_dropped() {
         assert_eq!(
