@@ -177,16 +177,27 @@ const MAX_YAML_DEPTH: usize = 64;
 const MAX_YAML_ALIASES: usize = 1_000;
 const MAX_YAML_ANCHORS: usize = 1_000;
 
+/// How many values (maps, lists, scalars) one file may expand to. The biggest built-in rule
+/// file has about 6,000 and a training config a few hundred; a file with more is data, or an
+/// alias bomb, and a cap well below the parser's default (250,000) keeps a bomb under a tenth
+/// of a second and about 20 MB.
+const MAX_YAML_NODES: usize = 50_000;
+
 /// YAML parsing options: tight budgets, because rule files and profiles come from strangers.
-/// The parser's own defaults also cap the values a file expands to (250,000 nodes) and alias
-/// replay (1,000,000 events), which is what stops a "billion laughs" file.
+/// The node and replayed-event caps are what stop a "billion laughs" file, whose few aliases
+/// expand to 10^9 values.
 pub fn yaml_options() -> serde_saphyr::Options {
     serde_saphyr::options! {
         budget: serde_saphyr::budget! {
             max_depth: MAX_YAML_DEPTH,
             max_aliases: MAX_YAML_ALIASES,
             max_anchors: MAX_YAML_ANCHORS,
-            max_events: 1_000_000,
+            max_nodes: MAX_YAML_NODES,
+            max_events: 4 * MAX_YAML_NODES,
+            max_total_scalar_bytes: 2 * MAX_FILE_BYTES as usize,
+        },
+        alias_limits: serde_saphyr::alias_limits! {
+            max_total_replayed_events: 2 * MAX_YAML_NODES,
         },
     }
 }

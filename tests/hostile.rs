@@ -145,6 +145,20 @@ fn yaml_alias_bombs_are_stopped_in_plain_words() {
     assert_eq!(code, 0);
     assert!(notes(&report).contains("config.yaml:"), "{report:#}");
     assert!(notes(&report).contains("alias bomb"), "{report:#}");
+
+    // One big string, aliased a thousand times: a gigabyte of text once expanded.
+    let config = format!(
+        "x: &a0 \"{}\"\ny: [{}]\n",
+        "A".repeat(1_000_000),
+        vec!["*a0"; 999].join(", ")
+    );
+    let project = project_with(&[
+        ("requirements.txt", b"torch\n"),
+        ("config.yaml", config.as_bytes()),
+    ]);
+    let (report, code) = check_json(project.path(), &[]);
+    assert_eq!(code, 0);
+    assert!(notes(&report).contains("alias bomb"), "{report:#}");
 }
 
 #[test]
