@@ -57,7 +57,7 @@ build_corpus() {
   seed pyproject "" fixtures/projects/**/pyproject.toml fuzz/seeds/pyproject/*
   seed config "000" fixtures/projects/**/*.yaml fuzz/seeds/config/*.yaml
   seed config "001" fixtures/projects/**/*.json fuzz/seeds/config/*.json
-  seed setup "000" fixtures/projects/**/setup.cfg
+  seed setup "000" fixtures/projects/**/setup.cfg fuzz/seeds/setup/*
   seed setup "001" fixtures/projects/**/setup.py
   # The probe target's first byte picks the parser (see fuzz/fuzz_targets/probe.rs).
   seed probe "000" fixtures/probe/nvidia-smi/*.csv

@@ -363,6 +363,42 @@ fn a_folder_of_100000_files_is_cut_short_with_a_note() {
     );
 }
 
+/// A manifest that declares far more than any project: the first 10,000 packages are judged,
+/// the rest noted. (Before the cap and the name index, 300,000 lines took over a minute.)
+#[test]
+fn a_manifest_declaring_too_many_packages_is_cut_with_a_note() {
+    let text: String = (0..12_000)
+        .map(|i| format!("pkg{i}==1.{}\n", i % 50))
+        .collect();
+    let dir = project_with(&[("requirements.txt", text.as_bytes())]);
+    let (report, code) = check_json(dir.path(), &[]);
+    assert_eq!(code, 0);
+    assert!(
+        notes(&report).contains("requirements.txt:10001: stopped reading packages after 10000"),
+        "{}",
+        notes(&report)
+    );
+    assert_eq!(report["components"].as_array().unwrap().len(), 10_000);
+}
+
+/// A 200,000-character package name: the table shows the start of it, at once.
+#[test]
+fn a_huge_package_name_is_cut_in_the_table() {
+    let name = format!("torch{}\n", "a".repeat(200_000));
+    let dir = project_with(&[("requirements.txt", name.as_bytes())]);
+    let output = mlcompat()
+        .arg("check")
+        .arg(dir.path())
+        .args(["--profile", M2, "--fail-on", "never", "--color", "never"])
+        .timeout(std::time::Duration::from_secs(30))
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let shown = String::from_utf8_lossy(&output.stdout);
+    assert!(shown.contains("…"), "{}", &shown[..shown.len().min(2000)]);
+    assert!(shown.len() < 20_000);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Nothing from the project is run; nothing goes to the network
 // ---------------------------------------------------------------------------------------------

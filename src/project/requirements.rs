@@ -71,10 +71,19 @@ pub fn read_entry(
     evidence: Evidence,
     project: &mut Project,
 ) -> Result<(), SourceError> {
-    let canonical = file.canonicalize().unwrap_or_else(|_| file.to_path_buf());
+    if project.capped {
+        return Ok(());
+    }
+    // Only an option (`-r`, `-c`) can include a file, and only then is the including file's
+    // identity needed for cycles: a setup.py can list a million entries.
+    let stack = if line.trim_start().starts_with('-') {
+        vec![file.canonicalize().unwrap_or_else(|_| file.to_path_buf())]
+    } else {
+        Vec::new()
+    };
     let mut reader = Reader {
         root,
-        stack: vec![canonical],
+        stack,
         included: 0,
         mode: Mode::Declare,
     };
@@ -178,8 +187,8 @@ fn read_requirement(
     };
     package.editable = editable;
     match mode {
-        Mode::Declare => project.packages.push(package),
-        Mode::Constrain => project.constraints.push(package),
+        Mode::Declare => project.declare(package, false),
+        Mode::Constrain => project.declare(package, true),
     }
 }
 
@@ -415,12 +424,21 @@ fn split_option(line: &str) -> Option<(&str, &str)> {
     if !line.starts_with('-') {
         return None;
     }
-    let (option, value) = match line.find(|c: char| c == '=' || c.is_whitespace()) {
-        Some(at) => (&line[..at], line[at + 1..].trim()),
+    // Offsets by characters, not bytes: a line can hold any Unicode (`-Ѝ`, an ideographic
+    // space), and slicing inside a character panics (a fuzzer find, setup target).
+    let (option, value) = match line
+        .char_indices()
+        .find(|&(_, c)| c == '=' || c.is_whitespace())
+    {
+        Some((at, separator)) => (&line[..at], line[at + separator.len_utf8()..].trim()),
         None => (line, ""),
     };
     // `-rfile` is how pip also accepts short options.
-    if value.is_empty() && option.len() > 2 && !option.starts_with("--") {
+    if value.is_empty()
+        && option.len() > 2
+        && !option.starts_with("--")
+        && option.is_char_boundary(2)
+    {
         return Some((&option[..2], option[2..].trim()));
     }
     Some((option, value))
@@ -440,6 +458,15 @@ mod tests {
 
     /// Crashes the fuzzer found: pep508_rs panics on a name or extra that ends in `-`, `.` or
     /// `_` where something follows it. Each is now simply not a requirement.
+    /// Fuzzer find (setup target): options were cut at byte offsets inside characters.
+    #[test]
+    fn options_with_any_unicode_split_cleanly() {
+        assert_eq!(split_option("-Ѝo--"), Some(("-Ѝo--", "")));
+        assert_eq!(split_option("-r\u{3000}base.txt"), Some(("-r", "base.txt")));
+        assert_eq!(split_option("-rbase.txt"), Some(("-r", "base.txt")));
+        assert_eq!(split_option("--index-url=é"), Some(("--index-url", "é")));
+    }
+
     #[test]
     fn names_pep508_would_panic_on() {
         let at = || Evidence {
