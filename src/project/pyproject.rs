@@ -105,8 +105,13 @@ impl Source<'_> {
 pub fn read(file: &Path, relative: &str, project: &mut Project) -> Result<(), SourceError> {
     let text = source::read_text(file)?;
     let parsed: PyProject = toml::from_str(&text).map_err(|error| {
-        let line = error.span().map(|span| line_at(&text, span.start));
-        SourceError::invalid(file, line, error.message().to_string())
+        let lines = LineIndex::new(&text);
+        let start = error.span().map(|span| span.start);
+        SourceError {
+            line: start.map(|at| lines.line(at)),
+            column: start.map(|at| lines.column(&text, at)),
+            ..SourceError::new(file, error.message().trim_end().to_string())
+        }
     })?;
     let source = Source {
         lines: LineIndex::new(&text),
@@ -478,10 +483,6 @@ pub fn read_python_version(
     Ok(())
 }
 
-fn line_at(text: &str, offset: usize) -> u64 {
-    LineIndex::new(text).line(offset)
-}
-
 /// The byte offsets where lines start, for 1-based line numbers in O(log n) per lookup.
 pub(super) struct LineIndex(Vec<usize>);
 
@@ -496,6 +497,14 @@ impl LineIndex {
     /// The 1-based line holding byte `offset` (the last line for an offset past the end).
     pub(super) fn line(&self, offset: usize) -> u64 {
         self.0.partition_point(|&start| start <= offset).max(1) as u64
+    }
+
+    /// The 1-based column of byte `offset` in characters, as an editor counts them.
+    pub(super) fn column(&self, text: &str, offset: usize) -> u64 {
+        let start = self.0[self.line(offset) as usize - 1];
+        let offset = offset.min(text.len());
+        text.get(start..offset)
+            .map_or(1, |before| before.chars().count() as u64 + 1)
     }
 }
 
@@ -513,6 +522,8 @@ mod tests {
         }
         assert_eq!(lines.line(100), 4);
         assert_eq!(LineIndex::new("").line(0), 1);
+        assert_eq!(lines.column(text, 3), 2);
+        assert_eq!(LineIndex::new("é=x").column("é=x", 2), 2);
     }
 
     #[test]
