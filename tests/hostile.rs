@@ -580,6 +580,35 @@ fn probe_never_runs_tools_from_a_relative_path_entry() {
     assert_no_marker(&markers, "probe");
 }
 
+/// A requirements file cannot make mlcompat read a file outside the audited folder, directly
+/// or through a link: its lines would end up in the report's notes.
+#[cfg(unix)]
+#[test]
+fn includes_outside_the_project_are_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("secret.txt");
+    std::fs::write(&secret, "TOP-SECRET-LINE\n").unwrap();
+    let project = dir.path().join("project");
+    std::fs::create_dir(&project).unwrap();
+    std::os::unix::fs::symlink(&secret, project.join("innocent.txt")).unwrap();
+    std::fs::write(
+        project.join("requirements.txt"),
+        format!(
+            "torch\n-r {}\n-r ../secret.txt\n-c innocent.txt\n",
+            secret.display()
+        ),
+    )
+    .unwrap();
+    let (report, code) = check_json(&project, &[]);
+    assert_eq!(code, 0);
+    let shown = report.to_string();
+    assert!(!shown.contains("TOP-SECRET-LINE"), "{report:#}");
+    assert!(
+        notes(&report).contains("requirements.txt:3: ../secret.txt is outside the project folder"),
+        "{report:#}"
+    );
+}
+
 /// mlcompat has no network code: no HTTP client or socket crate is linked, and no source file
 /// opens a socket. (What a project names as an index is reported, never fetched.)
 #[test]

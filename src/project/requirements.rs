@@ -169,6 +169,22 @@ fn include(
             format!("includes {value}, which does not exist"),
         ));
     }
+    // Only files inside the audited folder are read: a hostile `-r ~/.ssh/id_rsa` (or a link
+    // to it) would otherwise put that file's lines into the report's notes, and reports are
+    // posted to CI summaries and pull requests.
+    let root = reader
+        .root
+        .canonicalize()
+        .unwrap_or_else(|_| reader.root.to_path_buf());
+    if !target
+        .canonicalize()
+        .is_ok_and(|target| target.starts_with(&root))
+    {
+        project.notes.push(format!(
+            "{evidence}: {value} is outside the project folder, so it was not read"
+        ));
+        return Ok(());
+    }
     let outer = std::mem::replace(&mut reader.mode, mode);
     let result = read_one(reader, &target, project);
     reader.mode = outer;
