@@ -193,6 +193,7 @@ pub fn main() -> ExitCode {
                     &format!("{error:#}"),
                     file.as_deref(),
                     source.and_then(|s| s.line),
+                    source.and_then(|s| s.column),
                 );
                 let _ = std::io::stdout().write_all(document.as_bytes());
             }

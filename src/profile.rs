@@ -249,19 +249,20 @@ impl Profile {
         let profile: Profile = source::parse_yaml(text, path)?;
         if profile.schema_version != SCHEMA_VERSION {
             let line = source::line_of_key(text, "schema_version");
-            let hint = if profile.schema_version > SCHEMA_VERSION {
-                ": upgrade mlcompat"
-            } else {
-                ""
-            };
-            return Err(SourceError::invalid(
-                path,
-                line,
+            let found = profile.schema_version;
+            let message = if found > SCHEMA_VERSION {
                 format!(
-                    "schema_version {} is not supported; this mlcompat reads schema_version {SCHEMA_VERSION}{hint}",
-                    profile.schema_version
-                ),
-            ));
+                    "schema_version {found} is newer than this mlcompat reads \
+                     ({SCHEMA_VERSION}): upgrade mlcompat, or write the profile again with \
+                     `mlcompat probe`"
+                )
+            } else {
+                format!(
+                    "schema_version {found} is not one this mlcompat reads ({SCHEMA_VERSION}): \
+                     write `schema_version: {SCHEMA_VERSION}`"
+                )
+            };
+            return Err(SourceError::invalid(path, line, message));
         }
         Ok(profile)
     }

@@ -8,10 +8,11 @@
 //! leads its own process group, the pipes are read on threads against one deadline, and a timeout
 //! kills the whole group.
 
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use process_control::{ChildExt, Control, ExitStatus};
@@ -38,6 +39,90 @@ pub enum ExecError {
     Spawn(String, String),
     #[error("`{0}` printed output that is not UTF-8")]
     NotText(String),
+    #[error("`{0}` is inside the audited project, and nothing there is run")]
+    Untrusted(String),
+}
+
+/// Folders whose programs are never run: the project being audited. A project can hold an
+/// `nvidia-smi`, `sysctl` or `python3` of its own, and PATH can name its folder (or `.` while
+/// the user stands in it); checking here, where every process starts, covers every tool.
+static UNTRUSTED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Marks `folder` (and everything below it) as never to be run from, for this process.
+pub fn distrust(folder: &Path) {
+    let Ok(folder) = std::fs::canonicalize(folder) else {
+        return;
+    };
+    let mut untrusted = UNTRUSTED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if !untrusted.contains(&folder) {
+        untrusted.push(folder);
+    }
+}
+
+/// Whether `program`'s folder lies in a distrusted one (the program itself may be a link
+/// elsewhere, as a venv's python is; its folder is what the project controls).
+fn is_untrusted(program: &Path) -> bool {
+    let untrusted = UNTRUSTED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if untrusted.is_empty() {
+        return false;
+    }
+    let folder = program.parent().unwrap_or(program);
+    let folder = if folder.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        folder
+    };
+    std::fs::canonicalize(folder)
+        .is_ok_and(|folder| untrusted.iter().any(|u| folder.starts_with(u)))
+}
+
+/// The program to start: a path as given, or a bare name looked up on PATH the way a shell
+/// does, except that relative PATH entries (`.`, `bin`) and distrusted folders are passed over,
+/// so what runs never depends on the folder mlcompat is started in.
+fn resolve(program: &OsStr) -> Result<PathBuf, ExecError> {
+    let name = program.to_string_lossy().into_owned();
+    let given = Path::new(program);
+    if given.components().count() > 1 || given.is_absolute() {
+        return if is_untrusted(given) {
+            Err(ExecError::Untrusted(name))
+        } else {
+            Ok(given.to_path_buf())
+        };
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let names: Vec<OsString> = if cfg!(windows) && given.extension().is_none() {
+        vec![program.to_os_string(), {
+            let mut exe = program.to_os_string();
+            exe.push(".exe");
+            exe
+        }]
+    } else {
+        vec![program.to_os_string()]
+    };
+    for dir in std::env::split_paths(&path).filter(|dir| dir.is_absolute()) {
+        for name in &names {
+            let candidate = dir.join(name);
+            if is_executable(&candidate) && !is_untrusted(&candidate) {
+                return Ok(candidate);
+            }
+        }
+    }
+    Err(ExecError::NotFound(name))
+}
+
+#[cfg(unix)]
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(not(unix))]
+fn is_executable(path: &Path) -> bool {
+    path.is_file()
 }
 
 /// What a finished command printed, and whether it exited with success.
@@ -120,7 +205,7 @@ fn capture(
 }
 
 fn spawn(program: &OsStr, args: &[&str]) -> Result<Child, ExecError> {
-    let mut command = Command::new(program);
+    let mut command = Command::new(resolve(program)?);
     command
         .args(args)
         .stdin(Stdio::null())

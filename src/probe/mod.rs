@@ -10,7 +10,7 @@ pub mod macos;
 pub mod nvidia;
 pub mod python;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use sysinfo::{CpuRefreshKind, MemoryRefreshKind, RefreshKind, System};
 
@@ -65,6 +65,18 @@ impl Probed {
 }
 
 pub fn probe(options: &ProbeOptions) -> Probed {
+    if let Some(project) = &options.project {
+        // The project's folder (a file's parent): no tool or interpreter is started from it.
+        let folder = if project.is_file() {
+            project
+                .parent()
+                .filter(|parent| !parent.as_os_str().is_empty())
+                .unwrap_or(Path::new("."))
+        } else {
+            project.as_path()
+        };
+        exec::distrust(folder);
+    }
     let mut probed = Probed {
         profile: Profile {
             schema_version: profile::SCHEMA_VERSION,

@@ -82,21 +82,24 @@ pub(super) fn read_spec(spec: &str, evidence: Evidence, project: &mut Project) {
         });
         return;
     }
-    project.packages.push(PackageDecl {
-        name,
-        specifier,
-        versions,
-        marker: None,
-        installer: Installer::Conda,
-        url: None,
-        extras: Vec::new(),
-        extra: None,
-        editable: false,
-        wheel_platform: None,
-        wheel_cuda: None,
-        raw: spec.to_string(),
-        evidence,
-    });
+    project.declare(
+        PackageDecl {
+            name,
+            specifier,
+            versions,
+            marker: None,
+            installer: Installer::Conda,
+            url: None,
+            extras: Vec::new(),
+            extra: None,
+            editable: false,
+            wheel_platform: None,
+            wheel_cuda: None,
+            raw: spec.to_string(),
+            evidence,
+        },
+        false,
+    );
 }
 
 /// conda's match spec to PEP 440: `=1.2` means `1.2.*`, `=1.2=build` drops the build,

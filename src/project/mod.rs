@@ -56,7 +56,15 @@ pub struct Project {
     /// Requirements files already read, so one reached twice (directly and through `-r`) counts once.
     #[serde(skip)]
     pub(crate) read_requirements: std::collections::BTreeSet<std::path::PathBuf>,
+    /// Whether [`MAX_PACKAGES`] was reached (and noted).
+    #[serde(skip)]
+    pub(crate) capped: bool,
 }
+
+/// How many packages (and as many constraints) one project may declare. Real projects declare
+/// tens to a few hundred; a 4 MiB requirements file could declare 400,000, which would take
+/// seconds and hundreds of megabytes to judge, so the rest is left with a note.
+pub const MAX_PACKAGES: usize = 10_000;
 
 /// How a package was declared.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -242,6 +250,24 @@ impl Project {
             );
         }
         project
+    }
+
+    /// Adds a declared package (or, with `constraint`, a `-c` limit), up to [`MAX_PACKAGES`].
+    pub(crate) fn declare(&mut self, package: PackageDecl, constraint: bool) {
+        let list = if constraint {
+            &mut self.constraints
+        } else {
+            &mut self.packages
+        };
+        if list.len() < MAX_PACKAGES {
+            list.push(package);
+        } else if !self.capped {
+            self.capped = true;
+            self.notes.push(format!(
+                "{}: stopped reading packages after {MAX_PACKAGES}; the rest were not judged",
+                package.evidence
+            ));
+        }
     }
 
     pub fn packages_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a PackageDecl> {

@@ -75,7 +75,9 @@ struct UvIndex {
 
 /// The text of the file being read and its name, for evidence.
 struct Source<'a> {
-    text: &'a str,
+    /// Line starts of `text`: evidence is looked up per dependency, and counting newlines from
+    /// the top each time made a pyproject with many thousand dependencies quadratic.
+    lines: LineIndex,
     relative: &'a str,
     file: &'a Path,
     /// The project's own name: `mypkg[gpu]` inside mypkg's extras refers to itself.
@@ -84,7 +86,10 @@ struct Source<'a> {
 
 impl Source<'_> {
     fn at(&self, offset: usize) -> Evidence {
-        evidence_at(self.text, self.relative, offset)
+        Evidence {
+            file: self.relative.to_string(),
+            line: self.lines.line(offset) as u32,
+        }
     }
 }
 
@@ -100,11 +105,16 @@ impl Source<'_> {
 pub fn read(file: &Path, relative: &str, project: &mut Project) -> Result<(), SourceError> {
     let text = source::read_text(file)?;
     let parsed: PyProject = toml::from_str(&text).map_err(|error| {
-        let line = error.span().map(|span| line_at(&text, span.start));
-        SourceError::invalid(file, line, error.message().to_string())
+        let lines = LineIndex::new(&text);
+        let start = error.span().map(|span| span.start);
+        SourceError {
+            line: start.map(|at| lines.line(at)),
+            column: start.map(|at| lines.column(&text, at)),
+            ..SourceError::new(file, error.message().trim_end().to_string())
+        }
     })?;
     let source = Source {
-        text: &text,
+        lines: LineIndex::new(&text),
         relative,
         file,
         self_name: parsed
@@ -203,7 +213,12 @@ fn read_dependency(
     if let Some(own) = &source.self_name
         && project.packages[before..].iter().any(|p| &p.name == own)
     {
-        project.packages.retain(|p| &p.name != own);
+        // Only this entry's packages: earlier ones were filtered when they were read, and
+        // filtering the whole list per entry made many self-references quadratic.
+        let added = project.packages.split_off(before);
+        project
+            .packages
+            .extend(added.into_iter().filter(|p| &p.name != own));
     }
     Ok(())
 }
@@ -468,24 +483,48 @@ pub fn read_python_version(
     Ok(())
 }
 
-pub(super) fn line_at(text: &str, offset: usize) -> u64 {
-    text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count() as u64
-        + 1
-}
+/// The byte offsets where lines start, for 1-based line numbers in O(log n) per lookup.
+pub(super) struct LineIndex(Vec<usize>);
 
-fn evidence_at(text: &str, relative: &str, offset: usize) -> Evidence {
-    Evidence {
-        file: relative.to_string(),
-        line: line_at(text, offset) as u32,
+impl LineIndex {
+    pub(super) fn new(text: &str) -> LineIndex {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(at, _)| at + 1))
+            .collect();
+        LineIndex(starts)
+    }
+
+    /// The 1-based line holding byte `offset` (the last line for an offset past the end).
+    pub(super) fn line(&self, offset: usize) -> u64 {
+        self.0.partition_point(|&start| start <= offset).max(1) as u64
+    }
+
+    /// The 1-based column of byte `offset` in characters, as an editor counts them.
+    pub(super) fn column(&self, text: &str, offset: usize) -> u64 {
+        let start = self.0[self.line(offset) as usize - 1];
+        let offset = offset.min(text.len());
+        text.get(start..offset)
+            .map_or(1, |before| before.chars().count() as u64 + 1)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::poetry_to_pep440;
+    use super::{LineIndex, poetry_to_pep440};
+
+    #[test]
+    fn lines_of_offsets() {
+        let text = "a\nbc\n\nd";
+        let lines = LineIndex::new(text);
+        let expected = [1, 1, 2, 2, 2, 3, 4, 4];
+        for (offset, line) in expected.iter().enumerate() {
+            assert_eq!(lines.line(offset), *line, "offset {offset}");
+        }
+        assert_eq!(lines.line(100), 4);
+        assert_eq!(LineIndex::new("").line(0), 1);
+        assert_eq!(lines.column(text, 3), 2);
+        assert_eq!(LineIndex::new("é=x").column("é=x", 2), 2);
+    }
 
     #[test]
     fn poetry_carets_and_tildes() {

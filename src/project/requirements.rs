@@ -71,10 +71,19 @@ pub fn read_entry(
     evidence: Evidence,
     project: &mut Project,
 ) -> Result<(), SourceError> {
-    let canonical = file.canonicalize().unwrap_or_else(|_| file.to_path_buf());
+    if project.capped {
+        return Ok(());
+    }
+    // Only an option (`-r`, `-c`) can include a file, and only then is the including file's
+    // identity needed for cycles: a setup.py can list a million entries.
+    let stack = if line.trim_start().starts_with('-') {
+        vec![file.canonicalize().unwrap_or_else(|_| file.to_path_buf())]
+    } else {
+        Vec::new()
+    };
     let mut reader = Reader {
         root,
-        stack: vec![canonical],
+        stack,
         included: 0,
         mode: Mode::Declare,
     };
@@ -160,6 +169,22 @@ fn include(
             format!("includes {value}, which does not exist"),
         ));
     }
+    // Only files inside the audited folder are read: a hostile `-r ~/.ssh/id_rsa` (or a link
+    // to it) would otherwise put that file's lines into the report's notes, and reports are
+    // posted to CI summaries and pull requests.
+    let root = reader
+        .root
+        .canonicalize()
+        .unwrap_or_else(|_| reader.root.to_path_buf());
+    if !target
+        .canonicalize()
+        .is_ok_and(|target| target.starts_with(&root))
+    {
+        project.notes.push(format!(
+            "{evidence}: {value} is outside the project folder, so it was not read"
+        ));
+        return Ok(());
+    }
     let outer = std::mem::replace(&mut reader.mode, mode);
     let result = read_one(reader, &target, project);
     reader.mode = outer;
@@ -178,8 +203,8 @@ fn read_requirement(
     };
     package.editable = editable;
     match mode {
-        Mode::Declare => project.packages.push(package),
-        Mode::Constrain => project.constraints.push(package),
+        Mode::Declare => project.declare(package, false),
+        Mode::Constrain => project.declare(package, true),
     }
 }
 
@@ -280,9 +305,35 @@ fn is_local_path(target: &str) -> bool {
 /// One PEP 508 requirement line (hashes allowed); `None` when it is not one.
 pub fn parse_requirement(line: &str, evidence: Evidence) -> Option<PackageDecl> {
     let requirement = strip_hashes(line);
+    if !names_end_well(requirement) {
+        return None;
+    }
     Requirement::<pep508_rs::VerbatimUrl>::from_str(requirement)
         .ok()
         .map(|parsed| package(parsed, line, evidence))
+}
+
+/// Whether the package name and the extras of a requirement end in a letter or digit where
+/// the next character leaves them. pep508_rs 0.9 panics instead of erring on such a name
+/// (`flash-attn-=2.5`, `flash-attn.; python_version>"3"`, `pkg[gpu-]`): its parser accepts
+/// the name and its name type then refuses it. PEP 508 allows neither, so such a line is not a
+/// requirement (found by `scripts/fuzz.sh`; see `tests::names_pep508_would_panic_on`).
+fn names_end_well(requirement: &str) -> bool {
+    let separator = |c: char| matches!(c, '.' | '-' | '_');
+    let identifier = |c: char| c.is_ascii_alphanumeric() || separator(c);
+    let text = requirement.trim_start();
+    let name_end = text.find(|c: char| !identifier(c)).unwrap_or(text.len());
+    if name_end < text.len() && text[..name_end].ends_with(separator) {
+        return false;
+    }
+    let rest = text[name_end..].trim_start();
+    let Some(extras) = rest.strip_prefix('[') else {
+        return true;
+    };
+    let extras = extras.split(']').next().unwrap_or(extras);
+    !extras
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .any(|extra| extra.ends_with(separator))
 }
 
 fn package(parsed: Requirement, raw: &str, evidence: Evidence) -> PackageDecl {
@@ -403,12 +454,21 @@ fn split_option(line: &str) -> Option<(&str, &str)> {
     if !line.starts_with('-') {
         return None;
     }
-    let (option, value) = match line.find(|c: char| c == '=' || c.is_whitespace()) {
-        Some(at) => (&line[..at], line[at + 1..].trim()),
+    // Offsets by characters, not bytes: a line can hold any Unicode (`-Ѝ`, an ideographic
+    // space), and slicing inside a character panics (a fuzzer find, setup target).
+    let (option, value) = match line
+        .char_indices()
+        .find(|&(_, c)| c == '=' || c.is_whitespace())
+    {
+        Some((at, separator)) => (&line[..at], line[at + separator.len_utf8()..].trim()),
         None => (line, ""),
     };
     // `-rfile` is how pip also accepts short options.
-    if value.is_empty() && option.len() > 2 && !option.starts_with("--") {
+    if value.is_empty()
+        && option.len() > 2
+        && !option.starts_with("--")
+        && option.is_char_boundary(2)
+    {
         return Some((&option[..2], option[2..].trim()));
     }
     Some((option, value))
@@ -425,6 +485,42 @@ fn strip_hashes(line: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Crashes the fuzzer found: pep508_rs panics on a name or extra that ends in `-`, `.` or
+    /// `_` where something follows it. Each is now simply not a requirement.
+    /// Fuzzer find (setup target): options were cut at byte offsets inside characters.
+    #[test]
+    fn options_with_any_unicode_split_cleanly() {
+        assert_eq!(split_option("-Ѝo--"), Some(("-Ѝo--", "")));
+        assert_eq!(split_option("-r\u{3000}base.txt"), Some(("-r", "base.txt")));
+        assert_eq!(split_option("-rbase.txt"), Some(("-r", "base.txt")));
+        assert_eq!(split_option("--index-url=é"), Some(("--index-url", "é")));
+    }
+
+    #[test]
+    fn names_pep508_would_panic_on() {
+        let at = || Evidence {
+            file: "requirements.txt".into(),
+            line: 1,
+        };
+        for line in [
+            "flash-antt-=2.5.8",
+            "flash-attn.=; 5>2sys_plat.orm == 'linux'",
+            "torch_ >=2",
+            "pkg[gpu-]",
+            "pkg[a, b.]==1",
+            "pkg [c_ ,d]",
+        ] {
+            assert!(parse_requirement(line, at()).is_none(), "{line}");
+        }
+        for line in [
+            "flash-attn==2.5.8",
+            "a-b.c_d[x-y,z]>=1",
+            "pkg [gpu] ; python_version>'3'",
+        ] {
+            assert!(parse_requirement(line, at()).is_some(), "{line}");
+        }
+    }
 
     #[test]
     fn continuations_join_and_comments_go() {

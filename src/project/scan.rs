@@ -12,6 +12,9 @@ use crate::source::SourceError;
 const MAX_DEPTH: usize = 6;
 /// How many entries the walk looks at before it stops (a project is not a data set).
 const MAX_ENTRIES: usize = 20_000;
+/// How many entries of the root folder are listed, at most, looking for its manifests once
+/// [`MAX_ENTRIES`] is reached.
+const MAX_ROOT_ENTRIES: usize = 200_000;
 /// How deep below the root a `requirements/` folder's files are read (`requirements/full/x.txt`).
 const MAX_REQUIREMENTS_DEPTH: usize = 3;
 /// JSON and YAML files that are never training configs: package managers' and linters' files.
@@ -130,7 +133,7 @@ pub fn scan_for(path: &Path, profile: Option<&Profile>) -> Result<Project, Sourc
     walk(path, 0, false, &mut found, &mut walk_state);
     if walk_state.truncated {
         project.notes.push(format!(
-            "stopped looking after {MAX_ENTRIES} entries; the rest of the project was not read"
+            "stopped looking after {MAX_ENTRIES} entries: below the top folder, the rest of the project was not read"
         ));
     }
     found.sort_by(|a, b| a.0.cmp(&b.0));
@@ -223,7 +226,20 @@ fn walk(
         state.seen += 1;
         if state.seen > MAX_ENTRIES {
             state.truncated = true;
-            return;
+            // The root's own manifests matter most and a folder listing costs little, so in
+            // the root the walk goes on (up to a further bound) for them alone: a project
+            // folder flooded with files still has its requirements.txt read.
+            if depth > 0 || state.seen > MAX_ROOT_ENTRIES {
+                return;
+            }
+            let name = file_name(&entry.path());
+            if let Some(kind) =
+                kind_of(&name, depth, in_requirements).filter(|k| *k != Kind::Config)
+                && entry.file_type().is_ok_and(|t| t.is_file())
+            {
+                files.push((entry.path(), kind));
+            }
+            continue;
         }
         let name = file_name(&entry.path());
         // `file_type` does not follow symlinks, so a link loop is never entered.

@@ -79,9 +79,10 @@ pub fn read_py(file: &Path, relative: &str, project: &mut Project) -> Result<(),
     };
     let offset_of = |s: &str| text.len() - s.len();
     let list = rest.trim_start();
+    let lines = super::pyproject::LineIndex::new(&text);
     let at = |offset: usize| Evidence {
         file: relative.to_string(),
-        line: super::pyproject::line_at(&text, offset) as u32,
+        line: lines.line(offset) as u32,
     };
     let Some(list) = list.strip_prefix('[') else {
         project.notes.push(format!(

@@ -80,10 +80,10 @@ pub fn table(machines: &[Machine], style: &Style) -> String {
     );
     let mut table = new_table(style, width);
     let mut header = vec!["Component".to_string()];
-    header.extend(machines.iter().map(|m| m.name.clone()));
+    header.extend(machines.iter().map(|m| super::table::cell(&m.name)));
     table.set_header(header);
     for (component, _) in component_rows(machines) {
-        let mut row = vec![component.clone()];
+        let mut row = vec![super::table::cell(&component)];
         row.extend(machines.iter().map(|m| cell(m, &component, style.ascii)));
         table.add_row(row);
     }

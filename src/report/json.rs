@@ -10,6 +10,7 @@ pub fn render(assessment: &Assessment) -> String {
             &format!("the report could not be serialized: {e}"),
             None,
             None,
+            None,
         )
     });
     text.push('\n');
@@ -18,10 +19,15 @@ pub fn render(assessment: &Assessment) -> String {
 
 /// What stdout carries when the tool could not do its job and JSON was asked for, so a CI
 /// pipeline that parses stdout still gets a document.
-pub fn error_document(message: &str, file: Option<&str>, line: Option<u64>) -> String {
+pub fn error_document(
+    message: &str,
+    file: Option<&str>,
+    line: Option<u64>,
+    column: Option<u64>,
+) -> String {
     let document = json!({
         "schema_version": crate::assessment::REPORT_SCHEMA_VERSION,
-        "error": { "message": message, "file": file, "line": line },
+        "error": { "message": message, "file": file, "line": line, "column": column },
     });
     format!("{document:#}\n")
 }

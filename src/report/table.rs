@@ -46,6 +46,19 @@ pub fn resolve_width(style: &Style) -> u16 {
 }
 
 /// A comfy-table in the report's look, ASCII borders in `--ascii` mode.
+/// The most characters a table cell shows. comfy-table splits a word longer than its column
+/// in time quadratic in the word's length (a 200 kB package name took seconds), and no real
+/// name or summary comes near this.
+const MAX_CELL_CHARS: usize = 400;
+
+/// `text`, cut to [`MAX_CELL_CHARS`] with `…` when longer.
+pub fn cell(text: &str) -> String {
+    match text.char_indices().nth(MAX_CELL_CHARS) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
+    }
+}
+
 pub fn new_table(style: &Style, width: u16) -> Table {
     let preset: TableStyle = if style.ascii {
         presets::ASCII_FULL_CONDENSED
@@ -165,9 +178,9 @@ fn components(out: &mut String, assessment: &Assessment, style: &Style, width: u
     for component in rows {
         table.add_row(vec![
             icon(component.status, style.ascii).to_string(),
-            component.name.clone(),
-            component.summary.clone(),
-            places(&component.evidence),
+            cell(&component.name),
+            cell(&component.summary),
+            cell(&places(&component.evidence)),
         ]);
     }
     let _ = writeln!(out, "{table}");
@@ -258,5 +271,17 @@ fn notes(out: &mut String, assessment: &Assessment, width: u16) {
     heading(out, "Notes");
     for note in &assessment.notes {
         wrap(out, "  ", "    ", note, width);
+    }
+}
+
+#[cfg(test)]
+mod cell_tests {
+    #[test]
+    fn long_cells_are_cut() {
+        assert_eq!(super::cell("short"), "short");
+        let long = "é".repeat(1_000);
+        let shown = super::cell(&long);
+        assert_eq!(shown.chars().count(), super::MAX_CELL_CHARS + 1);
+        assert!(shown.ends_with('…'));
     }
 }

@@ -126,7 +126,18 @@ fn has_gpu(facts: &Facts, vendor: &str) -> bool {
 
 /// A specifier as a set of release versions: `==13.0.*` and `>=13` then agree that 13.0 is in
 /// both, where PEP 440's pre-release boundaries (`13.0.dev0`) would make them straddle.
+///
+/// pep440_rs adds one to the last release number of `==X.*`, `!=X.*` and `~=X.Y`; a number of
+/// `u64::MAX` (`pytorch=2.1.18446744073709551615` in a conda file, found by the fuzzer) would
+/// overflow: a panic in a debug build, a wrapped and wrong range in a release build. No real
+/// version has such a number, so such a specifier is read as allowing any version.
 pub fn release_range(spec: VersionSpecifiers) -> Ranges<Version> {
+    if spec
+        .iter()
+        .any(|one| one.version().release().contains(&u64::MAX))
+    {
+        return Ranges::full();
+    }
     pep440_rs::release_specifiers_to_ranges(spec)
 }
 
@@ -571,6 +582,23 @@ fn check_into(condition: &Condition, problems: &mut Vec<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Fuzzer find (conda target): a release number of u64::MAX overflowed pep440_rs.
+    #[test]
+    fn a_release_number_of_u64_max_does_not_overflow() {
+        for spec in [
+            "==2.1.18446744073709551615.*",
+            "!=18446744073709551615.*",
+            "~=1.18446744073709551615",
+        ] {
+            let parsed = specifiers(spec).expect(spec);
+            assert_eq!(release_range(parsed), Ranges::full(), "{spec}");
+        }
+        assert_ne!(
+            release_range(specifiers("==2.1.*").unwrap()),
+            Ranges::full()
+        );
+    }
 
     #[test]
     fn version_sets_read_back_as_specifiers() {

@@ -124,6 +124,8 @@ pub fn fire_all(loaded: &LoadedRule, facts: &Facts) -> Vec<Fired> {
 /// package the project declares that matches it (each once).
 fn expand_each(entries: &[String], facts: &Facts) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
+    // Names already taken, so a pattern matching many packages stays linear.
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
     for entry in entries {
         if !entry.contains('*') {
             names.push(entry.clone());
@@ -131,7 +133,7 @@ fn expand_each(entries: &[String], facts: &Facts) -> Vec<String> {
         }
         for decl in &facts.project.packages {
             let name = facts.catalogue.canonical(&decl.name);
-            if condition::glob(entry, name) && !names.iter().any(|n| n == name) {
+            if condition::glob(entry, name) && seen.insert(name.to_string()) {
                 names.push(name.to_string());
             }
         }
@@ -562,24 +564,31 @@ fn unjudged(decl: &crate::project::PackageDecl) -> String {
 /// finding names; each takes its worst finding.
 fn components(facts: &Facts, findings: &[Finding]) -> Vec<Component> {
     let mut components: Vec<Component> = Vec::new();
+    // Where each name's component is: a project can declare hundreds of thousands of packages
+    // (a 4 MiB requirements file), and a linear search per package made that quadratic.
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for decl in &facts.project.packages {
         let name = facts.catalogue.canonical(&decl.name).to_string();
-        match components.iter_mut().find(|c| c.name == name) {
-            Some(existing) => existing.evidence.push(decl.evidence.clone()),
-            None => components.push(Component {
-                name,
-                kind: ComponentKind::Package,
-                status: Status::Unknown,
-                summary: unjudged(decl),
-                evidence: vec![decl.evidence.clone()],
-            }),
+        match index.get(&name) {
+            Some(&at) => components[at].evidence.push(decl.evidence.clone()),
+            None => {
+                index.insert(name.clone(), components.len());
+                components.push(Component {
+                    name,
+                    kind: ComponentKind::Package,
+                    status: Status::Unknown,
+                    summary: unjudged(decl),
+                    evidence: vec![decl.evidence.clone()],
+                });
+            }
         }
     }
     let mut judged = BTreeSet::new();
     for finding in findings {
-        let component = match components.iter_mut().find(|c| c.name == finding.component) {
-            Some(component) => component,
+        let component = match index.get(&finding.component) {
+            Some(&at) => &mut components[at],
             None => {
+                index.insert(finding.component.clone(), components.len());
                 let kind = if facts.project.setting(&finding.component).next().is_some() {
                     ComponentKind::Setting
                 } else {

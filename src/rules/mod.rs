@@ -10,6 +10,9 @@ mod model;
 mod selftest;
 
 pub use catalogue::{Catalogue, LintIssue, LoadedRule, Recommendation};
+/// Version-set arithmetic, for the property tests and fuzz targets (not a stable API).
+#[doc(hidden)]
+pub use condition::{describe, release_range, specifiers};
 pub use engine::assess;
 pub use facts::judged_python_version;
 pub use memory::MemoryEstimate;
