@@ -1,12 +1,93 @@
-//! The result of judging a project on a machine: plain data between the rules engine and the
-//! renderers. Its JSON form is the CI contract of DESIGN.md (schema version 1): fields may be
-//! added, none renamed or removed without a new schema version.
+//! The shared vocabulary of the pipeline: [`Status`], [`Evidence`], and the result of judging a
+//! project on a machine ([`Assessment`]). The project reader, the rules engine and the renderers
+//! all speak it, and it imports none of them. Its JSON form is the CI contract of DESIGN.md
+//! (schema version 1): fields may be added, none renamed or removed without a new schema version.
 
-use serde::Serialize;
+use std::cmp::Ordering;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
 
 use crate::profile::Profile;
-use crate::project::Evidence;
-use crate::rules::Status;
+
+/// `ok`, `warn`, `fail`, and (for components nothing judged) `unknown`.
+///
+/// Ordered by how bad a status is, so that "the worst wins" is `max`: ok < unknown < warn <
+/// fail. Unknown is worse than ok because DESIGN.md never reports the unknown as working.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Nothing mlcompat knows decides it.
+    Unknown,
+    /// Installs and runs as the project specifies.
+    Ok,
+    /// Runs after a modest, well-known change, or with serious degradation.
+    Warn,
+    /// Cannot install or run here as specified.
+    Fail,
+}
+
+impl Status {
+    /// Every status, best first.
+    pub const ALL: [Status; 4] = [Status::Ok, Status::Unknown, Status::Warn, Status::Fail];
+
+    fn rank(self) -> u8 {
+        match self {
+            Status::Ok => 0,
+            Status::Unknown => 1,
+            Status::Warn => 2,
+            Status::Fail => 3,
+        }
+    }
+
+    /// The word used in JSON and rule files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Unknown => "unknown",
+            Status::Ok => "ok",
+            Status::Warn => "warn",
+            Status::Fail => "fail",
+        }
+    }
+
+    /// The worst of `statuses`, or `None` when there are none.
+    pub fn worst(statuses: impl IntoIterator<Item = Status>) -> Option<Status> {
+        statuses.into_iter().max()
+    }
+}
+
+impl Ord for Status {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.rank().cmp(&other.rank())
+    }
+}
+
+impl PartialOrd for Status {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a fact came from: a file relative to the scanned root, and a 1-based line.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema)]
+pub struct Evidence {
+    /// The file, relative to the scanned folder, with `/` separators.
+    pub file: String,
+    /// The 1-based line.
+    pub line: u32,
+}
+
+impl fmt::Display for Evidence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
 
 pub const REPORT_SCHEMA_VERSION: u32 = 1;
 
@@ -120,4 +201,21 @@ pub struct Summary {
     pub warn: usize,
     pub fail: usize,
     pub unknown: usize,
+}
+
+/// One machine of a fleet and its report: the profile's name (its file stem), its file, and
+/// the assessment of the project on it.
+#[derive(Clone, Debug, Serialize)]
+pub struct JudgedMachine {
+    /// The profile's file stem, or "this machine".
+    pub name: String,
+    /// The profile file, when the machine was loaded from one.
+    pub file: Option<String>,
+    /// The project judged on this machine.
+    pub report: Assessment,
+}
+
+/// The fleet's verdict, which sets `check`'s exit code: the worst machine's.
+pub fn fleet_verdict(machines: &[JudgedMachine]) -> Status {
+    Status::worst(machines.iter().map(|m| m.report.verdict)).unwrap_or(Status::Unknown)
 }

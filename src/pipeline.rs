@@ -1,11 +1,12 @@
 //! The pipeline of DESIGN.md in one call: scan the project for a machine, apply its markers,
 //! judge it. `check`, `fix` and fix's own verification all go through here.
 
+use std::collections::HashMap;
 use std::path::Path;
 
-use crate::assessment::Assessment;
+use crate::assessment::{Assessment, JudgedMachine};
 use crate::profile::Profile;
-use crate::project::{self, MarkerTarget, Project};
+use crate::project::{self, MarkerTarget, Platform, Project};
 use crate::rules::{self, Catalogue};
 use crate::source::SourceError;
 
@@ -31,4 +32,65 @@ pub fn judge_scanned(
     project.apply_markers(&MarkerTarget::for_profile(profile, python.as_deref()));
     project.notes.extend(notes.iter().cloned());
     rules::assess(profile, &project, catalogue)
+}
+
+/// A machine to judge: a saved profile, or this machine as the probe saw it.
+#[derive(Clone, Debug)]
+pub struct MachineInput {
+    /// The profile's file stem, or "this machine".
+    pub name: String,
+    /// The profile file it was loaded from, if any.
+    pub file: Option<String>,
+    /// The machine.
+    pub profile: Profile,
+    /// What the probe could not learn, for the report's notes.
+    pub notes: Vec<String>,
+}
+
+impl MachineInput {
+    /// A saved profile, named by its file stem.
+    pub fn load(file: &Path) -> Result<MachineInput, SourceError> {
+        let profile = Profile::load(file)?;
+        let name = file.file_stem().map_or_else(
+            || file.display().to_string(),
+            |s| s.to_string_lossy().into_owned(),
+        );
+        Ok(MachineInput {
+            name,
+            file: Some(file.display().to_string()),
+            profile,
+            notes: Vec::new(),
+        })
+    }
+}
+
+/// Judges the project at `path` on every machine. Which variant files a machine reads depends
+/// only on its platform preferences, so a fleet scans the project once per kind of machine, not
+/// once per machine.
+pub fn judge_fleet(
+    path: &Path,
+    machines: Vec<MachineInput>,
+    catalogue: &Catalogue,
+) -> Result<Vec<JudgedMachine>, SourceError> {
+    let mut scans: HashMap<Vec<Option<Platform>>, Project> = HashMap::new();
+    machines
+        .into_iter()
+        .map(|machine| {
+            let key = project::variant_preferences(&machine.profile);
+            let project = match scans.get(&key) {
+                Some(scanned) => scanned.clone(),
+                None => {
+                    let scanned = project::scan_for(path, Some(&machine.profile))?;
+                    scans.insert(key, scanned.clone());
+                    scanned
+                }
+            };
+            let report = judge_scanned(project, &machine.profile, &machine.notes, catalogue);
+            Ok(JudgedMachine {
+                name: machine.name,
+                file: machine.file,
+                report,
+            })
+        })
+        .collect()
 }

@@ -4,8 +4,9 @@
 use std::path::Path;
 
 use assert_cmd::Command;
+use mlcompat::assessment::Status;
 use mlcompat::profile::Profile;
-use mlcompat::rules::{Catalogue, Status};
+use mlcompat::rules::Catalogue;
 use mlcompat::{fix, pipeline};
 use predicates::prelude::*;
 

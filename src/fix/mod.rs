@@ -7,10 +7,11 @@ mod edit;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use crate::assessment::Status;
 use crate::assessment::{Assessment, ChangeAt};
 use crate::pipeline;
 use crate::profile::Profile;
-use crate::rules::{Catalogue, Status};
+use crate::rules::Catalogue;
 use crate::source::{self, SourceError};
 
 use edit::Lines;

@@ -558,7 +558,7 @@ pub fn read_distributions(folder: &Path) -> BTreeMap<String, String> {
                 return None;
             };
             let (dist, version) = read_metadata(&metadata).or_else(|| from_folder_name(&name))?;
-            Some((normalize(&dist), version))
+            Some((crate::names::normalize(&dist), version))
         })
         .collect()
 }
@@ -598,21 +598,6 @@ fn from_folder_name(folder: &str) -> Option<(String, String)> {
         .next()
         .filter(|v| v.starts_with(|c: char| c.is_ascii_digit()))?;
     Some((name.to_string(), version.to_string()))
-}
-
-/// PEP 503: lower case, runs of `-`, `_` and `.` become one `-`.
-pub fn normalize(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for c in name.chars() {
-        if matches!(c, '-' | '_' | '.') {
-            if !out.ends_with('-') {
-                out.push('-');
-            }
-        } else {
-            out.push(c.to_ascii_lowercase());
-        }
-    }
-    out
 }
 
 /// torch's build from `torch/version.py`: its `__version__` carries the local tag (`+cu132`) that

@@ -4,6 +4,7 @@
 mod conda;
 mod config;
 mod model;
+mod paths;
 mod pyproject;
 mod requirements;
 mod scan;
@@ -17,24 +18,13 @@ use pep440_rs::VersionSpecifiers;
 use pep508_rs::MarkerTree;
 use serde::Serialize;
 
+pub use crate::assessment::Evidence;
+pub use crate::names::normalize as normalize_name;
 pub use model::params_from_name;
 pub use scan::{MarkerTarget, scan, scan_for};
 pub use variants::{
     Platform, Role, classify as classify_requirements_file, preferences as variant_preferences,
 };
-
-/// Where a fact came from: a file relative to the scanned root, and a 1-based line.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema)]
-pub struct Evidence {
-    pub file: String,
-    pub line: u32,
-}
-
-impl fmt::Display for Evidence {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.file, self.line)
-    }
-}
 
 /// Everything read from a project.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -339,28 +329,8 @@ impl Project {
     }
 }
 
-/// PEP 503: lower case, runs of `-`, `_` and `.` become one `-`.
-pub fn normalize_name(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut pending_dash = false;
-    for c in name.trim().chars() {
-        if matches!(c, '-' | '_' | '.') {
-            pending_dash = !out.is_empty();
-        } else {
-            if pending_dash {
-                out.push('-');
-                pending_dash = false;
-            }
-            out.extend(c.to_lowercase());
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
-    use super::normalize_name;
-
     #[test]
     fn cuda_indexes_name_their_version() {
         let index = |url: &str| super::PackageIndex {
@@ -387,13 +357,5 @@ mod tests {
             None
         );
         assert_eq!(index("https://pypi.org/simple").cuda_version(), None);
-    }
-
-    #[test]
-    fn names_are_normalized_as_pep_503_says() {
-        assert_eq!(normalize_name("Flash_Attn"), "flash-attn");
-        assert_eq!(normalize_name("ruamel.yaml"), "ruamel-yaml");
-        assert_eq!(normalize_name("a-_.b"), "a-b");
-        assert_eq!(normalize_name("PyYAML"), "pyyaml");
     }
 }

@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use pep508_rs::{Requirement, VersionOrUrl};
 
-use super::scan::relative_name;
+use super::paths::relative_name;
 use super::{Evidence, Installer, PackageDecl, Project};
 use crate::source::{self, SourceError};
 

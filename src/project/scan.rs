@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder};
 
+use super::paths::{file_name, relative_name};
 use super::{Project, conda, config, pyproject, requirements, setup, variants};
 use crate::profile::{Arch, Os, Profile};
 use crate::source::SourceError;
@@ -204,12 +205,6 @@ struct Walk {
     truncated: bool,
 }
 
-fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
-}
-
 /// Collects the files worth reading. `in_requirements` is true below a folder named
 /// `requirements*`, where every `.txt` is a requirements file (vLLM's `requirements/cuda.txt`).
 fn walk(
@@ -326,14 +321,4 @@ fn read_file(
         project.files.push(relative);
     }
     Ok(())
-}
-
-/// `file` relative to `root`, with `/` separators, for evidence that reads the same everywhere.
-pub(super) fn relative_name(root: &Path, file: &Path) -> String {
-    let relative = file.strip_prefix(root).unwrap_or(file);
-    relative
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
 }

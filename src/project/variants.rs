@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use crate::profile::{Arch, Os, Profile, Vendor};
 
 /// The machines a requirements file can be written for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Platform {
     /// Apple Silicon Macs (MPS).
     MacArm,
@@ -155,7 +155,7 @@ pub fn select(
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let relative = super::scan::relative_name(root, &file);
+        let relative = super::paths::relative_name(root, &file);
         let (family, role) = classify(&name);
         // `docs/requirements.txt`, `tests/requirements.txt`: the folder says what it is for.
         let in_not_runtime_dir = relative
@@ -194,7 +194,7 @@ pub fn select(
             chosen.extend(members.into_iter().map(|(file, _)| file));
             continue;
         };
-        let picked = super::scan::relative_name(root, &members[index].0);
+        let picked = super::paths::relative_name(root, &members[index].0);
         let what = members[index].1.map_or("the default", Platform::describe);
         notes.push(format!(
             "{picked}: read as the requirements variant for this machine ({what})"
@@ -203,7 +203,7 @@ pub fn select(
             if i != index {
                 notes.push(format!(
                     "{}: not read (a variant for {}; {picked} is the one for this machine)",
-                    super::scan::relative_name(root, file),
+                    super::paths::relative_name(root, file),
                     platform.map_or("the default machine", Platform::describe)
                 ));
             }

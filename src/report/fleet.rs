@@ -8,25 +8,9 @@ use serde::Serialize;
 use super::Style;
 use super::table::{heading, new_table, resolve_width};
 use super::text::{icon, label, verdict_line};
-use crate::assessment::{Assessment, REPORT_SCHEMA_VERSION};
-use crate::rules::Status;
-
-/// A machine of the fleet: its name (the profile's file stem), file, and report.
-#[derive(Clone, Debug, Serialize)]
-pub struct Machine {
-    pub name: String,
-    pub file: Option<String>,
-    pub report: Assessment,
-}
-
-/// The worst verdict of the fleet.
-pub fn verdict(machines: &[Machine]) -> Status {
-    machines
-        .iter()
-        .map(|m| m.report.verdict)
-        .max_by_key(|s| s.severity())
-        .unwrap_or(Status::Ok)
-}
+use crate::assessment::{
+    JudgedMachine as Machine, REPORT_SCHEMA_VERSION, Status, fleet_verdict as verdict,
+};
 
 /// The fleet document: the per-machine contract unchanged, under `machines`.
 pub fn json(machines: &[Machine]) -> String {
@@ -50,15 +34,13 @@ fn component_rows(machines: &[Machine]) -> Vec<(String, Status)> {
     for machine in machines {
         for component in &machine.report.components {
             match rows.iter_mut().find(|(name, _)| *name == component.name) {
-                Some((_, worst)) if component.status.severity() > worst.severity() => {
-                    *worst = component.status
-                }
+                Some((_, worst)) if component.status > *worst => *worst = component.status,
                 Some(_) => {}
                 None => rows.push((component.name.clone(), component.status)),
             }
         }
     }
-    rows.sort_by_key(|(_, worst)| std::cmp::Reverse(worst.severity()));
+    rows.sort_by_key(|(_, worst)| std::cmp::Reverse(*worst));
     rows
 }
 

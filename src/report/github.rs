@@ -7,7 +7,7 @@ use std::fmt::Write;
 use super::Style;
 use super::text::verdict_line;
 use crate::assessment::Assessment;
-use crate::rules::Status;
+use crate::assessment::Status;
 
 /// `prefix` is the scanned folder relative to the repository root (`""` for the root).
 pub fn render(assessment: &Assessment, prefix: &str, style: &Style) -> String {

@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use super::text::{icon, label, next_steps, places, specification, verdict_line};
 use crate::assessment::Assessment;
-use crate::rules::Status;
+use crate::assessment::Status;
 
 pub fn render(assessment: &Assessment) -> String {
     let mut out = String::from("# Hardware Assessment\n\n## System Specifications\n\n");

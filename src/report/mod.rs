@@ -1,6 +1,7 @@
 //! Turning assessments into what a person or a CI job reads: one machine's report, or a fleet's
 //! matrix when a project is judged against several saved machines.
 
+mod fix;
 mod fleet;
 mod github;
 mod json;
@@ -8,16 +9,20 @@ mod markdown;
 mod table;
 mod text;
 
-use crate::assessment::Assessment;
+use crate::assessment::{Assessment, JudgedMachine as Machine};
 
-pub use fleet::{Machine, verdict as fleet_verdict};
+pub use fix::{FixOutcome, fix_report};
 pub use json::error_document;
 pub use text::{asciify, icon, label, verdict_line};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The report's format (`check --format`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    /// The terminal report: issues, a status table, recommendations, changes.
     Table,
+    /// One JSON document, the CI contract (schema version 1).
     Json,
+    /// The same report as Markdown, for an issue or a CI step summary.
     Markdown,
     /// GitHub Actions workflow commands: one annotation per finding with evidence.
     Github,

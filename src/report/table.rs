@@ -8,8 +8,8 @@ use owo_colors::OwoColorize;
 
 use super::Style;
 use super::text::{NOTHING_FOUND, icon, label, places, specification, verdict_line};
+use crate::assessment::Status;
 use crate::assessment::{Assessment, Finding};
-use crate::rules::Status;
 
 pub fn render(assessment: &Assessment, style: &Style) -> String {
     let width = resolve_width(style);
@@ -174,7 +174,7 @@ fn components(out: &mut String, assessment: &Assessment, style: &Style, width: u
     let mut table = new_table(style, width);
     table.set_header(vec!["", "Component", "Why", "Where"]);
     let mut rows: Vec<_> = assessment.components.iter().collect();
-    rows.sort_by_key(|c| std::cmp::Reverse(c.status.severity()));
+    rows.sort_by_key(|c| std::cmp::Reverse(c.status));
     for component in rows {
         table.add_row(vec![
             icon(component.status, style.ascii).to_string(),

@@ -1,8 +1,8 @@
 //! Words, icons and shared blocks for the human formats.
 
 use crate::assessment::Assessment;
-use crate::project::Evidence;
-use crate::rules::Status;
+use crate::assessment::Evidence;
+use crate::assessment::Status;
 
 pub fn icon(status: Status, ascii: bool) -> &'static str {
     match (status, ascii) {

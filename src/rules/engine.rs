@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::catalogue::{Catalogue, LoadedRule};
 use super::condition::{self, Trace, Truth};
 use super::facts::Facts;
-use super::model::{Change, Partial, SettingLiteral, Status};
+use super::model::{Change, Partial, SettingLiteral};
+use crate::assessment::Status;
 use crate::assessment::{
     Assessment, ChangeAt, Component, ComponentKind, Edit, Finding, MemoryOut,
     REPORT_SCHEMA_VERSION, RecommendationOut, Summary,
@@ -33,7 +34,7 @@ pub fn assess(profile: &Profile, project: &Project, catalogue: &Catalogue) -> As
         .iter()
         .map(|c| c.status)
         .filter(|s| *s != Status::Unknown)
-        .max_by_key(|s| s.severity())
+        .max()
         .unwrap_or(Status::Ok);
     let mut summary = Summary::default();
     for component in &components {
@@ -44,7 +45,7 @@ pub fn assess(profile: &Profile, project: &Project, catalogue: &Catalogue) -> As
             Status::Unknown => summary.unknown += 1,
         }
     }
-    findings.sort_by_key(|f| std::cmp::Reverse(f.status.severity()));
+    findings.sort_by_key(|f| std::cmp::Reverse(f.status));
     Assessment {
         schema_version: REPORT_SCHEMA_VERSION,
         verdict,
@@ -191,8 +192,7 @@ fn fire(loaded: &LoadedRule, facts: &Facts) -> Option<Fired> {
         .filter(|p| p.name == component)
         .map(|p| only_in_extras(facts, &p.name))
         .unwrap_or_default();
-    let only_with = (!extras.is_empty() && status.severity() >= Status::Warn.severity())
-        .then(|| extras_phrase(&extras));
+    let only_with = (!extras.is_empty() && status >= Status::Warn).then(|| extras_phrase(&extras));
     let status = match (&only_with, status) {
         (Some(_), Status::Fail) => Status::Warn,
         (_, status) => status,
@@ -605,7 +605,7 @@ fn components(facts: &Facts, findings: &[Finding]) -> Vec<Component> {
             }
         };
         let first = judged.insert(component.name.clone());
-        if first || finding.status.severity() > component.status.severity() {
+        if first || finding.status > component.status {
             component.status = finding.status;
             component.summary = finding.summary.clone();
             if component.kind != ComponentKind::Package {

@@ -16,7 +16,7 @@ pub use condition::{describe, release_range, specifiers};
 pub use engine::assess;
 pub use facts::judged_python_version;
 pub use memory::MemoryEstimate;
-pub use model::{Rule, Status};
+pub use model::Rule;
 pub use selftest::{TestFailure, run_tests, test_profile};
 
 /// The memory model's estimate for a project on a machine, as `check` computes it: for tests

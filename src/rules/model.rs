@@ -4,51 +4,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::assessment::Status;
 use crate::profile::{Arch, Os, Profile};
 use crate::project::Installer;
-
-/// `ok`, `warn`, `fail`, and (for components no rule judged) `unknown`.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    schemars::JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Unknown,
-    Ok,
-    Warn,
-    Fail,
-}
-
-impl Status {
-    /// How bad a status is, for "the worst finding wins": fail > warn > unknown > ok.
-    pub fn severity(self) -> u8 {
-        match self {
-            Status::Ok => 0,
-            Status::Unknown => 1,
-            Status::Warn => 2,
-            Status::Fail => 3,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Unknown => "unknown",
-            Status::Ok => "ok",
-            Status::Warn => "warn",
-            Status::Fail => "fail",
-        }
-    }
-}
 
 /// One rule as written in `rules/*.yaml`.
 #[derive(Clone, Debug, Deserialize, Serialize)]

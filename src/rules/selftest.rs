@@ -93,7 +93,7 @@ fn run_one(catalogue: &Catalogue, loaded: &LoadedRule, test: &RuleTest) -> Resul
     let got = fire_all(loaded, &facts)
         .into_iter()
         .map(|fired| fired.finding.status)
-        .max_by_key(|status| status.severity());
+        .max();
     let got_name = got.map_or("none", |status| status.as_str());
     let expected = match test.expect {
         Expect::Ok => "ok",

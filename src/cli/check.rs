@@ -1,0 +1,173 @@
+//! `mlcompat check`: judge a project on this machine or on saved profiles.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::ValueEnum;
+
+use super::output::{ColorWhen, write_stdout};
+use mlcompat::assessment::{Status, fleet_verdict};
+use mlcompat::pipeline::{self, MachineInput};
+use mlcompat::probe::{self, ProbeOptions};
+use mlcompat::report::{self, Format, Style};
+use mlcompat::rules::Catalogue;
+
+#[derive(clap::Args)]
+pub struct CheckArgs {
+    /// The project: a folder or one manifest/config file.
+    #[arg(default_value = ".")]
+    path: PathBuf,
+    /// A saved profile (YAML or JSON) to judge against instead of this machine; repeat it, or
+    /// name a folder of profiles, to judge against a fleet.
+    #[arg(long, value_name = "FILE_OR_DIR")]
+    profile: Vec<PathBuf>,
+    /// The report's format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// More rule files or folders, added to the built-in rules.
+    #[arg(long, value_name = "FILE_OR_DIR")]
+    rules: Vec<PathBuf>,
+    /// Exit 1 when something is at or above this status.
+    #[arg(long, value_enum, default_value_t = FailOn::Fail)]
+    fail_on: FailOn,
+    /// When to colour the report.
+    #[arg(long, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
+    color: ColorWhen,
+    /// The Python interpreter to describe when probing (instead of the active one).
+    #[arg(long, value_name = "PATH")]
+    python: Option<PathBuf>,
+    /// No emoji or other non-ASCII (for old terminals and logs).
+    #[arg(long)]
+    ascii: bool,
+    /// Print the verdict and counts only.
+    #[arg(short, long, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Show why each rule fired: the facts it used and its source.
+    #[arg(short, long)]
+    verbose: bool,
+}
+
+impl CheckArgs {
+    /// Whether errors should also be a JSON document on stdout.
+    pub fn wants_json(&self) -> bool {
+        self.format == Format::Json
+    }
+}
+
+/// `--fail-on`: the status at which `check` exits 1.
+#[derive(Clone, Copy, ValueEnum)]
+enum FailOn {
+    /// Exit 1 when something will not work.
+    Fail,
+    /// Exit 1 on warnings too.
+    Warn,
+    /// Never exit 1.
+    Never,
+}
+
+impl FailOn {
+    fn threshold(self) -> Option<Status> {
+        match self {
+            FailOn::Fail => Some(Status::Fail),
+            FailOn::Warn => Some(Status::Warn),
+            FailOn::Never => None,
+        }
+    }
+}
+
+pub fn run(args: CheckArgs) -> Result<ExitCode> {
+    let catalogue = Catalogue::load(&args.rules)?;
+    let judged = pipeline::judge_fleet(&args.path, machines(&args)?, &catalogue)?;
+    let style = Style {
+        width: (!std::io::stdout().is_terminal()).then(|| {
+            std::env::var("COLUMNS")
+                .ok()
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(100)
+        }),
+        ascii: args.ascii,
+        verbose: args.verbose,
+        quiet: args.quiet,
+    };
+    let text = match judged.as_slice() {
+        [one] if args.format == Format::Github => {
+            report::github_annotations(&one.report, &github_prefix(&args.path), &style)
+        }
+        [one] => report::render(&one.report, args.format, &style),
+        fleet => report::render_fleet(fleet, args.format, &style),
+    };
+    let colour = match args.format {
+        Format::Table => args.color.choice(),
+        _ => anstream::ColorChoice::Never,
+    };
+    write_stdout(&text, colour)?;
+    let verdict = fleet_verdict(&judged);
+    let failed = args.fail_on.threshold().is_some_and(|t| verdict >= t);
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// The saved profiles named (folders expanded, in name order), or this machine when none is.
+fn machines(args: &CheckArgs) -> Result<Vec<MachineInput>> {
+    if args.profile.is_empty() {
+        let probed = probe::probe(&ProbeOptions {
+            python: args.python.clone(),
+            project: Some(args.path.clone()),
+        });
+        return Ok(vec![MachineInput {
+            name: "this machine".to_string(),
+            file: None,
+            profile: probed.profile,
+            notes: probed.notes,
+        }]);
+    }
+    let mut files = Vec::new();
+    for path in &args.profile {
+        if path.is_dir() {
+            files.extend(profiles_in(path)?);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    files
+        .iter()
+        .map(|file| Ok(MachineInput::load(file)?))
+        .collect()
+}
+
+/// The profiles (`*.yaml`, `*.yml`, `*.json`) of a folder, in name order.
+fn profiles_in(folder: &Path) -> Result<Vec<PathBuf>> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(folder)
+        .with_context(|| format!("{}: cannot read the folder", folder.display()))?
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|p| {
+            p.is_file()
+                && p.extension()
+                    .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
+        })
+        .collect();
+    found.sort();
+    if found.is_empty() {
+        bail!(
+            "{}: no profiles (*.yaml, *.yml, *.json) in this folder",
+            folder.display()
+        );
+    }
+    Ok(found)
+}
+
+/// The scanned folder, as GitHub annotations need file paths from the repository root.
+fn github_prefix(path: &Path) -> String {
+    let folder = if path.is_file() {
+        path.parent().unwrap_or(Path::new(""))
+    } else {
+        path
+    };
+    folder.display().to_string()
+}

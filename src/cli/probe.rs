@@ -1,0 +1,61 @@
+//! `mlcompat probe`: this machine as a profile.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::ValueEnum;
+
+use super::output::write_plain;
+use mlcompat::probe::{self, ProbeOptions};
+
+#[derive(clap::Args)]
+pub struct ProbeArgs {
+    /// The profile's format.
+    #[arg(long, value_enum, default_value_t = ProfileFormat::Yaml)]
+    format: ProfileFormat,
+    /// Write the profile to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// The Python interpreter to describe (instead of the active one).
+    #[arg(long, value_name = "PATH")]
+    python: Option<PathBuf>,
+    /// Show where each value came from (a file or command) or why it is unknown, instead of the
+    /// profile (with -o the profile is still written).
+    #[arg(long)]
+    explain: bool,
+}
+
+/// `--format` of a profile.
+#[derive(Clone, Copy, ValueEnum)]
+enum ProfileFormat {
+    /// YAML, for people.
+    Yaml,
+    /// JSON, for tools.
+    Json,
+}
+
+pub fn run(args: ProbeArgs) -> Result<ExitCode> {
+    let probed = probe::probe(&ProbeOptions {
+        python: args.python,
+        project: None,
+    });
+    if !args.explain {
+        for note in &probed.notes {
+            eprintln!("note: {note}");
+        }
+    }
+    let text = match args.format {
+        ProfileFormat::Yaml => serde_saphyr::to_string(&probed.profile).context("writing YAML")?,
+        ProfileFormat::Json => serde_json::to_string_pretty(&probed.profile)? + "\n",
+    };
+    match args.output {
+        Some(path) => mlcompat::source::write_atomically(&path, &text)?,
+        None if !args.explain => write_plain(&text)?,
+        None => {}
+    }
+    if args.explain {
+        write_plain(&probe::explain::render(&probed))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
