@@ -1,36 +1,54 @@
 //! Compiles the rule catalogue (`rules/*.yaml`) and the test machines its rules name
 //! (`fixtures/profiles/*.yaml`) into the binary, so mlcompat needs no files at run time.
+//!
+//! The rule files are parsed here, once, at build time: a file that is not valid YAML fails the
+//! build with its line. What `check` loads is a compact JSON form of them, without the rules'
+//! test cases (which only `rules test` needs), because reading YAML at every run cost most of
+//! `check`'s time. The YAML texts are embedded too, for `rules test`, `lint` and `show`.
 
 use std::fmt::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use serde_saphyr::Spanned;
 
 fn main() {
-    let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
-    embed("rules", Path::new(&out).join("builtin_rules.rs"));
+    let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));
+    let rules = yaml_files(&root, "rules");
+    embed(&rules, &out.join("builtin_rules.rs"));
+    compact(&rules, &out.join("builtin_rules.json"));
     embed(
-        "fixtures/profiles",
-        Path::new(&out).join("test_profiles.rs"),
+        &yaml_files(&root, "fixtures/profiles"),
+        &out.join("test_profiles.rs"),
     );
 }
 
-/// Writes `&[(file name, include_str!(file))]` for the YAML files of `dir`, sorted by name.
-fn embed(dir: &str, target: std::path::PathBuf) {
+/// The YAML files of `dir`, sorted by name.
+fn yaml_files(root: &Path, dir: &str) -> Vec<PathBuf> {
     println!("cargo::rerun-if-changed={dir}");
-    let root = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
-    let mut names: Vec<String> = std::fs::read_dir(Path::new(&root).join(dir))
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root.join(dir))
         .map(|entries| {
             entries
                 .flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| n.ends_with(".yaml"))
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
                 .collect()
         })
         .unwrap_or_default();
-    names.sort();
+    files.sort();
+    for file in &files {
+        println!("cargo::rerun-if-changed={}", file.display());
+    }
+    files
+}
+
+/// Writes `&[(file name, include_str!(file))]`.
+fn embed(files: &[PathBuf], target: &Path) {
     let mut code = String::from("&[\n");
-    for name in names {
-        let path = Path::new(&root).join(dir).join(&name);
-        println!("cargo::rerun-if-changed={}", path.display());
+    for path in files {
+        let name = path.file_name().expect("a file").to_string_lossy();
         writeln!(
             code,
             "    ({name:?}, include_str!({:?})),",
@@ -40,4 +58,42 @@ fn embed(dir: &str, target: std::path::PathBuf) {
     }
     code.push(']');
     std::fs::write(target, code).expect("OUT_DIR is writable");
+}
+
+/// The rules of a rule file, each with its line (the file's other keys pass through as JSON).
+#[derive(Deserialize)]
+struct RuleFile {
+    #[serde(default)]
+    rules: Vec<Spanned<Map<String, Value>>>,
+}
+
+/// Writes `[{file, rules: [{line, rule}], ...the file's other keys}]` as one JSON document.
+fn compact(files: &[PathBuf], target: &Path) {
+    let mut documents = Vec::new();
+    for path in files {
+        let name = format!(
+            "rules/{}",
+            path.file_name().expect("a file").to_string_lossy()
+        );
+        let text = std::fs::read_to_string(path).expect("rule files are readable");
+        let file: RuleFile = serde_saphyr::from_str(&text)
+            .unwrap_or_else(|e| panic!("{name} is not a valid rule file: {e}"));
+        let mut document: Map<String, Value> = serde_saphyr::from_str::<Option<_>>(&text)
+            .unwrap_or_else(|e| panic!("{name} is not a valid rule file: {e}"))
+            .unwrap_or_default();
+        let rules: Vec<Value> = file
+            .rules
+            .into_iter()
+            .map(|spanned| {
+                let mut rule = spanned.value;
+                rule.remove("tests");
+                serde_json::json!({ "line": spanned.referenced.line(), "rule": rule })
+            })
+            .collect();
+        document.insert("file".to_string(), Value::String(name));
+        document.insert("rules".to_string(), Value::Array(rules));
+        documents.push(Value::Object(document));
+    }
+    let json = serde_json::to_string(&documents).expect("JSON values serialize");
+    std::fs::write(target, json).expect("OUT_DIR is writable");
 }

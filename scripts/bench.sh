@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Measures `mlcompat probe` and `mlcompat check` (release build) against a bare Python start-up,
+# Measures `mlcompat probe`, `mlcompat check` and `mlcompat rules list` (release build) against a
+# bare Python start-up, measured side by side in one hyperfine run:
 # the cheapest thing any Python-based checker pays before doing any work.
+# Prints a Markdown table: the README's speed table is this output.
 #
 #   scripts/bench.sh            # builds target/release/mlcompat first
 #   MLCOMPAT=path/to/mlcompat scripts/bench.sh
 #
 # Needs hyperfine (Debian: apt-get install -y hyperfine), jq and GNU time (/usr/bin/time).
-# Goal (DESIGN): check <= 10 ms median, peak RSS <= 15 MiB.
+# Budget: check and rules list <= 0.3x the Python start and <= 5 ms median; probe <= 3 ms;
+# peak RSS <= 10 MiB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,11 +23,12 @@ python=$(python3 -I -S -c 'import sys; print(sys.executable)')
 
 project=fixtures/projects/qlora-founding
 profile=fixtures/profiles/macbook-m2-8gb.yaml
-names=(python probe check)
+names=(python probe check "rules list")
 commands=(
     "$python -I -S -c pass"
     "$MLCOMPAT probe"
     "$MLCOMPAT check $project --profile $profile"
+    "$MLCOMPAT rules list"
 )
 
 results=$(mktemp)
@@ -43,11 +47,11 @@ peak_kib() {
 }
 
 base=$(median_ms 0)
-printf '\n%-8s %10s %12s %12s\n' command "median ms" "x python" "peak MiB"
-for i in 0 1 2; do
+printf '\n| command | median ms | x python | peak MiB |\n| --- | ---: | ---: | ---: |\n'
+for i in "${!names[@]}"; do
     ms=$(median_ms "$i")
     # shellcheck disable=SC2086 # the commands are word lists on purpose
     kib=$(peak_kib ${commands[$i]})
     awk -v n="${names[$i]}" -v ms="$ms" -v base="$base" -v kib="$kib" \
-        'BEGIN { printf "%-8s %10.2f %12.2f %12.1f\n", n, ms, ms / base, kib / 1024 }'
+        'BEGIN { printf "| %s | %.2f | %.2f | %.1f |\n", n, ms, ms / base, kib / 1024 }'
 done

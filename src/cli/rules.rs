@@ -52,7 +52,9 @@ pub fn run(command: RulesCommand) -> Result<ExitCode> {
             let Some(loaded) = catalogue.rule(&id) else {
                 bail!("no rule has the id `{id}` (see `mlcompat rules list`)");
             };
-            let text = serde_saphyr::to_string(&loaded.rule).context("writing YAML")?;
+            let text = Catalogue::builtin_text(loaded).with_context(|| {
+                format!("{}:{}: cannot find the rule", loaded.file, loaded.line)
+            })?;
             write_plain(&format!("# {}:{}\n{text}", loaded.file, loaded.line))?;
             Ok(ExitCode::SUCCESS)
         }
@@ -90,7 +92,7 @@ fn exit_code(clean: bool) -> ExitCode {
 /// The given rule files, or the built-in catalogue without any.
 fn chosen_catalogue(files: &[PathBuf]) -> Result<Catalogue, SourceError> {
     if files.is_empty() {
-        Catalogue::builtin()
+        Catalogue::builtin_with_tests()
     } else {
         // Given files may recommend options of the built-in list, so start from its data.
         let mut catalogue = Catalogue::from_files(files)?;

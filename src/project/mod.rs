@@ -95,7 +95,8 @@ pub struct PackageDecl {
     /// `any`): the machine the wheel installs on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wheel_platform: Option<String>,
-    /// The CUDA version a wheel is built for, from its local version or URL (`+cu124` → `12.4`).
+    /// The CUDA version the declared build is for, from the local version it pins or its wheel
+    /// URL (`+cu124` → `12.4`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wheel_cuda: Option<String>,
     /// The declaring line as written, for fixes that edit it.
@@ -135,6 +136,18 @@ pub fn cuda_tag(tag: &str) -> Option<String> {
                 &digits[digits.len() - 1..]
             )
         })
+}
+
+/// The CUDA version in a version's local part: `2.1.2+cu121` → `12.1`, flash-attn's
+/// `2.5.8+cu122torch2.3cxx11abiFALSE` → `12.2`. `None` for a version without one.
+pub fn local_cuda(version: &str) -> Option<String> {
+    let (_, local) = version.split_once('+')?;
+    let digits: String = local
+        .strip_prefix("cu")?
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    cuda_tag(&format!("cu{digits}"))
 }
 
 /// A training setting such as `load_in_4bit: true`, found at any depth of a config.

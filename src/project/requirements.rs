@@ -355,6 +355,7 @@ fn package(parsed: Requirement, raw: &str, evidence: Evidence) -> PackageDecl {
         _ => None,
     };
     let wheel = url.as_deref().map(wheel_facts).unwrap_or_default();
+    let wheel_cuda = wheel.cuda.or_else(|| super::local_cuda(&specifier));
     PackageDecl {
         name: super::normalize_name(parsed.name.as_ref()),
         specifier,
@@ -366,7 +367,7 @@ fn package(parsed: Requirement, raw: &str, evidence: Evidence) -> PackageDecl {
         extra: None,
         editable: false,
         wheel_platform: wheel.platform,
-        wheel_cuda: wheel.cuda,
+        wheel_cuda,
         raw: raw.to_string(),
         evidence,
     }
@@ -392,25 +393,12 @@ pub(super) fn wheel_facts(url: &str) -> WheelFacts {
         if parts.len() >= 5 {
             facts.platform = parts.last().map(|p| p.to_string());
         }
-        facts.cuda = parts
-            .get(1)
-            .and_then(|version| version.split_once('+'))
-            .and_then(|(_, local)| cuda_prefix(local));
+        facts.cuda = parts.get(1).and_then(|version| super::local_cuda(version));
     }
     if facts.cuda.is_none() {
         facts.cuda = decoded.split('/').find_map(super::cuda_tag);
     }
     facts
-}
-
-/// `cu122torch2.3cxx11abiFALSE` → `12.2`: the `cu` digits at the start of a local version.
-fn cuda_prefix(local: &str) -> Option<String> {
-    let digits: String = local
-        .strip_prefix("cu")?
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    super::cuda_tag(&format!("cu{digits}"))
 }
 
 /// Joins `\` continuations and drops comments, keeping the first line's number.

@@ -1,5 +1,7 @@
-//! Loading rule files: the built-in set compiled into the binary, plus `--rules` files, checked
-//! (duplicate ids, unknown recommendations, missing sources or tests) with `file:line`.
+//! Loading rule files: the built-in set compiled into the binary, plus `--rules` files. Each
+//! rule is compiled once, at load, into the typed form the engine evaluates; what a rule author
+//! must fix (duplicate ids, missing sources or tests, specifiers that do not parse) is reported
+//! by `lint` with `file:line`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -7,24 +9,53 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+use super::compile;
+use super::grammar::{RawRule, RuleTest};
 use super::memory::MemoryModel;
-use super::model::Rule;
+use super::rule::{Condition, Rule};
 use crate::source::{self, SourceError};
 
 /// The built-in rule files, `(name, text)`, from `rules/*.yaml` (see build.rs).
 const BUILTIN: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+
+/// The same files as build.rs compacted them for `check`: JSON, without test cases.
+const BUILTIN_COMPACT: &str = include_str!(concat!(env!("OUT_DIR"), "/builtin_rules.json"));
 
 /// One rule file. Every key is optional so data can be split by topic.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RuleFile {
     #[serde(default)]
-    rules: Vec<Spanned<Rule>>,
+    rules: Vec<Spanned<RawRule>>,
+    #[serde(flatten)]
+    shared: SharedData,
+}
+
+/// A built-in rule file in build.rs's compact form.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CompactFile {
+    file: String,
+    rules: Vec<CompactRule>,
+    #[serde(flatten)]
+    shared: SharedData,
+}
+
+#[derive(Deserialize)]
+struct CompactRule {
+    line: u64,
+    rule: RawRule,
+}
+
+/// What a rule file holds besides rules.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SharedData {
     /// Other names a package goes by (conda's `pytorch` is pip's `torch`).
     #[serde(default)]
     aliases: BTreeMap<String, String>,
     #[serde(default)]
-    recommendations: Vec<Spanned<Recommendation>>,
+    recommendations: Vec<Recommendation>,
     #[serde(default)]
     memory_model: Option<MemoryModel>,
 }
@@ -33,39 +64,63 @@ struct RuleFile {
 #[derive(Clone, Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Recommendation {
+    /// What rules name in `recommend:`.
     pub id: String,
+    /// The option, in a few words.
     pub title: String,
+    /// Who it suits.
     pub best_for: String,
+    /// How to do it.
     #[serde(default)]
     pub steps: Vec<String>,
+    /// Why it is good.
     #[serde(default)]
     pub pros: Vec<String>,
+    /// What it costs.
     #[serde(default)]
     pub cons: Vec<String>,
 }
 
-/// A rule with the file and line it was written at.
+/// A compiled rule with the file and line it was written at.
 #[derive(Clone, Debug)]
 pub struct LoadedRule {
+    /// The rule.
     pub rule: Rule,
+    /// Its own test cases (empty in the compact built-in form `check` loads).
+    pub tests: Vec<RuleTest>,
+    /// Lint problems that do not stop it from being evaluated (an unknown placeholder).
+    pub problems: Vec<String>,
+    /// The file it was read from.
     pub file: String,
+    /// The line of its `- id:`.
     pub line: u64,
 }
 
 /// Everything the engine knows.
 #[derive(Clone, Debug, Default)]
 pub struct Catalogue {
+    /// The rules, in file order.
     pub rules: Vec<LoadedRule>,
+    /// Rules that could not be compiled, with why: `lint` reports them, `load` refuses them.
+    pub rejected: Vec<LintIssue>,
+    /// Other names of packages: alias → the pip name.
     pub aliases: BTreeMap<String, String>,
+    /// The options findings may recommend.
     pub recommendations: Vec<Recommendation>,
+    /// The memory model, from `rules/memory.yaml`.
     pub memory_model: Option<MemoryModel>,
+    /// Whether rules were loaded with their test cases.
+    with_tests: bool,
 }
 
-/// A problem found by `lint` that does not stop the catalogue from loading.
+/// A problem found by `lint`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LintIssue {
+    /// The rule file.
     pub file: String,
+    /// The rule's line.
     pub line: u64,
+    /// What is wrong.
     pub message: String,
 }
 
@@ -76,15 +131,43 @@ impl std::fmt::Display for LintIssue {
 }
 
 impl Catalogue {
-    /// The built-in rules, then the files and folders given with `--rules`.
+    /// The built-in rules, then the files and folders given with `--rules`, for `check` and
+    /// `fix`: a rule that does not compile is an error naming its file and line.
     pub fn load(extra: &[PathBuf]) -> Result<Catalogue, SourceError> {
         let mut catalogue = Catalogue::builtin()?;
         catalogue.add_files(extra)?;
+        if let Some(issue) = catalogue.rejected.first() {
+            return Err(SourceError::invalid(
+                Path::new(&issue.file),
+                Some(issue.line),
+                issue.message.clone(),
+            ));
+        }
         Ok(catalogue)
     }
 
+    /// The built-in rules as `check` needs them: from build.rs's compact form, without their
+    /// test cases.
     pub fn builtin() -> Result<Catalogue, SourceError> {
+        let files: Vec<CompactFile> = serde_json::from_str(BUILTIN_COMPACT)
+            .map_err(|e| SourceError::new(Path::new("rules"), format!("built-in rules: {e}")))?;
         let mut catalogue = Catalogue::default();
+        for file in files {
+            for compact in file.rules {
+                catalogue.push(&file.file, compact.line, &compact.rule);
+            }
+            catalogue.share(file.shared);
+        }
+        Ok(catalogue)
+    }
+
+    /// The built-in rules with their test cases, read from the YAML texts, for `rules test`,
+    /// `rules lint` and `rules show`.
+    pub fn builtin_with_tests() -> Result<Catalogue, SourceError> {
+        let mut catalogue = Catalogue {
+            with_tests: true,
+            ..Catalogue::default()
+        };
         for (name, text) in BUILTIN {
             catalogue.add(&format!("rules/{name}"), text)?;
         }
@@ -93,9 +176,31 @@ impl Catalogue {
 
     /// Only the given files, for `rules lint FILE` and `rules test FILE`.
     pub fn from_files(paths: &[PathBuf]) -> Result<Catalogue, SourceError> {
-        let mut catalogue = Catalogue::default();
+        let mut catalogue = Catalogue {
+            with_tests: true,
+            ..Catalogue::default()
+        };
         catalogue.add_files(paths)?;
         Ok(catalogue)
+    }
+
+    /// The YAML text of a built-in rule, as written (comments included), for `rules show`.
+    pub fn builtin_text(loaded: &LoadedRule) -> Option<String> {
+        let (_, text) = BUILTIN
+            .iter()
+            .find(|(name, _)| loaded.file == format!("rules/{name}"))?;
+        let lines: Vec<&str> = text.lines().collect();
+        let start = usize::try_from(loaded.line).ok()?.checked_sub(1)?;
+        let first = lines.get(start)?;
+        let indent = first.len() - first.trim_start().len();
+        let end = lines[start + 1..]
+            .iter()
+            .position(|line| {
+                let trimmed = line.trim_start();
+                !trimmed.is_empty() && line.len() - trimmed.len() <= indent
+            })
+            .map_or(lines.len(), |at| start + 1 + at);
+        Some(lines[start..end].join("\n") + "\n")
     }
 
     /// Adds rule files, and the `*.yaml`/`*.yml` files of rule folders.
@@ -109,23 +214,55 @@ impl Catalogue {
         Ok(())
     }
 
+    /// Adds the rules of one YAML rule file.
     pub fn add(&mut self, name: &str, text: &str) -> Result<(), SourceError> {
         let path = Path::new(name);
         let file: RuleFile = source::parse_yaml(text, path)?;
         for spanned in file.rules {
-            self.rules.push(LoadedRule {
-                rule: spanned.value,
-                file: name.to_string(),
-                line: spanned.referenced.line(),
-            });
+            self.push(name, spanned.referenced.line(), &spanned.value);
         }
-        self.aliases.extend(file.aliases);
-        self.recommendations
-            .extend(file.recommendations.into_iter().map(|r| r.value));
-        if file.memory_model.is_some() {
-            self.memory_model = file.memory_model;
-        }
+        self.share(file.shared);
         Ok(())
+    }
+
+    fn push(&mut self, file: &str, line: u64, raw: &RawRule) {
+        let compiled = compile::rule(raw);
+        match compiled.rule {
+            Some(rule) => self.rules.push(LoadedRule {
+                rule,
+                tests: if self.with_tests {
+                    raw.tests.clone()
+                } else {
+                    Vec::new()
+                },
+                problems: compiled.problems,
+                file: file.to_string(),
+                line,
+            }),
+            None => self
+                .rejected
+                .extend(compiled.problems.into_iter().map(|problem| LintIssue {
+                    file: file.to_string(),
+                    line,
+                    message: format!("rule `{}`: {problem}", raw.id),
+                })),
+        }
+    }
+
+    fn share(&mut self, shared: SharedData) {
+        self.aliases.extend(shared.aliases);
+        self.recommendations.extend(shared.recommendations);
+        if shared.memory_model.is_some() {
+            self.memory_model = shared.memory_model;
+        }
+    }
+
+    /// Every rule condition, and the memory model's, for what they ask of the project.
+    pub fn conditions(&self) -> impl Iterator<Item = &Condition> {
+        self.rules
+            .iter()
+            .map(|loaded| &loaded.rule.when)
+            .chain(self.memory_model.iter().flat_map(MemoryModel::conditions))
     }
 
     pub fn rule(&self, id: &str) -> Option<&LoadedRule> {
@@ -141,10 +278,11 @@ impl Catalogue {
         self.aliases.get(name).map(String::as_str).unwrap_or(name)
     }
 
-    /// Problems a rule author must fix: duplicate ids, missing source/verified/tests, ids that
-    /// are not kebab-case, unknown recommendations, and specifiers that do not parse.
+    /// Problems a rule author must fix: rules that do not compile, duplicate ids, missing
+    /// source/verified/tests, ids that are not kebab-case, unknown recommendations and
+    /// placeholders.
     pub fn lint(&self) -> Vec<LintIssue> {
-        let mut issues = Vec::new();
+        let mut issues = self.rejected.clone();
         let mut seen = BTreeSet::new();
         for loaded in &self.rules {
             let rule = &loaded.rule;
@@ -166,7 +304,7 @@ impl Catalogue {
             {
                 issue("ids are kebab-case: lower-case letters, digits, `-` and `.`".to_string());
             }
-            if rule.source.list().iter().all(|s| s.trim().is_empty()) {
+            if rule.source.iter().all(|s| s.trim().is_empty()) {
                 issue("has no source".to_string());
             }
             if !is_date(&rule.verified) {
@@ -175,7 +313,7 @@ impl Catalogue {
                     rule.verified
                 ));
             }
-            if rule.tests.is_empty() {
+            if self.with_tests && loaded.tests.is_empty() {
                 issue("has no tests".to_string());
             }
             for id in &rule.recommend {
@@ -185,62 +323,13 @@ impl Catalogue {
                     ));
                 }
             }
-            for problem in super::condition::check(&rule.when) {
-                issue(problem);
-            }
-            for name in unknown_placeholders(rule) {
-                issue(format!(
-                    "`{{{name}}}` is not a value a message can quote (see rules/README.md)"
-                ));
-            }
-            if rule.for_each.is_empty() && mentions_each(rule) {
-                issue("uses `{each}` but has no `for_each`".to_string());
+            for problem in &loaded.problems {
+                issue(problem.clone());
             }
         }
+        issues.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
         issues
     }
-}
-
-/// Every text of a rule that templates fill in.
-fn templated_texts(rule: &Rule) -> Vec<String> {
-    let mut texts = vec![
-        rule.component.clone(),
-        rule.title.clone(),
-        rule.problem.clone(),
-    ];
-    texts.extend(rule.summary.clone());
-    texts.extend(rule.impact.iter().cloned());
-    texts.extend(rule.solution.iter().cloned());
-    texts
-}
-
-/// `{name}`s in a rule's texts that no fact fills in: a typo would otherwise show as written.
-fn unknown_placeholders(rule: &Rule) -> Vec<String> {
-    let mut unknown = Vec::new();
-    for text in templated_texts(rule) {
-        let mut rest = text.as_str();
-        while let Some(open) = rest.find('{') {
-            let after = &rest[open + 1..];
-            let Some(close) = after.find('}') else { break };
-            let name = &after[..close];
-            let looks_like_a_name = !name.is_empty()
-                && name
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '_');
-            if looks_like_a_name
-                && !super::engine::TEMPLATE_VARIABLES.contains(&name)
-                && !unknown.iter().any(|u| u == name)
-            {
-                unknown.push(name.to_string());
-            }
-            rest = &after[close + 1..];
-        }
-    }
-    unknown
-}
-
-fn mentions_each(rule: &Rule) -> bool {
-    templated_texts(rule).iter().any(|t| t.contains("{each}"))
 }
 
 fn is_date(text: &str) -> bool {
@@ -273,10 +362,39 @@ mod tests {
 
     #[test]
     fn the_builtin_catalogue_loads_and_lints_clean() {
-        let catalogue = Catalogue::builtin().unwrap();
+        let catalogue = Catalogue::builtin_with_tests().unwrap();
         assert!(!catalogue.rules.is_empty());
         let issues = catalogue.lint();
         assert!(issues.is_empty(), "{issues:#?}");
+    }
+
+    #[test]
+    fn the_compact_form_holds_the_same_rules_as_the_yaml() {
+        let compact = Catalogue::builtin().unwrap();
+        let full = Catalogue::builtin_with_tests().unwrap();
+        let ids = |c: &Catalogue| -> Vec<(String, String, u64)> {
+            c.rules
+                .iter()
+                .map(|l| (l.rule.id.clone(), l.file.clone(), l.line))
+                .collect()
+        };
+        assert_eq!(ids(&compact), ids(&full));
+        assert_eq!(compact.aliases, full.aliases);
+        assert!(compact.rules.iter().all(|l| l.tests.is_empty()));
+        assert!(full.rules.iter().all(|l| !l.tests.is_empty()));
+    }
+
+    #[test]
+    fn a_rule_that_does_not_compile_is_linted_and_refused_with_its_line() {
+        let rule = "rules:\n  - id: bad\n    component: x\n    when: { python: \">=three\" }\n    status: ok\n    title: t\n    source: s\n    verified: 2026-11-29\n    tests: [{ profile: macbook-m2-8gb, expect: none }]\n";
+        let mut catalogue = Catalogue::default();
+        catalogue.add("bad.yaml", rule).unwrap();
+        let messages: Vec<String> = catalogue.lint().iter().map(ToString::to_string).collect();
+        assert_eq!(
+            messages,
+            vec!["bad.yaml:2: rule `bad`: python `>=three` is not a version specifier".to_string()]
+        );
+        assert!(catalogue.rules.is_empty());
     }
 
     #[test]
@@ -294,7 +412,10 @@ mod tests {
     #[test]
     fn lint_reports_unknown_placeholders() {
         let rule = "rules:\n  - id: typo\n    component: x\n    when: { os: linux }\n    status: ok\n    title: \"{pakage.version} on {os}\"\n    source: s\n    verified: 2026-11-29\n    tests: [{ profile: macbook-m2-8gb, expect: none }]\n";
-        let mut catalogue = Catalogue::default();
+        let mut catalogue = Catalogue {
+            with_tests: true,
+            ..Catalogue::default()
+        };
         catalogue.add("typo.yaml", rule).unwrap();
         let messages: Vec<String> = catalogue.lint().iter().map(ToString::to_string).collect();
         assert_eq!(
@@ -309,7 +430,10 @@ mod tests {
     #[test]
     fn lint_reports_duplicates_and_missing_tests() {
         let rule = "  - id: same\n    component: x\n    when: { os: linux }\n    status: ok\n    title: t\n    source: s\n    verified: 2026-11-29\n";
-        let mut catalogue = Catalogue::default();
+        let mut catalogue = Catalogue {
+            with_tests: true,
+            ..Catalogue::default()
+        };
         catalogue
             .add("dup.yaml", &format!("rules:\n{rule}{rule}"))
             .unwrap();

@@ -1,18 +1,19 @@
 //! Judging: every rule against the facts, then findings folded into components, recommendations
 //! and the changes with `file:line`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use super::catalogue::{Catalogue, LoadedRule};
+use super::changes::{distinct, resolve_changes};
 use super::condition::{self, Trace, Truth};
 use super::facts::Facts;
-use super::model::{Change, Partial, SettingLiteral};
-use crate::assessment::Status;
+use super::fold::{components, summary, verdict};
+use super::rule::{Change, Partial};
+use super::template::variables;
 use crate::assessment::{
-    Assessment, ChangeAt, Component, ComponentKind, Edit, Finding, MemoryOut,
-    REPORT_SCHEMA_VERSION, RecommendationOut, Summary,
+    Assessment, ChangeAt, Finding, MemoryOut, REPORT_SCHEMA_VERSION, RecommendationOut, Status,
 };
-use crate::profile::{Profile, Vendor};
+use crate::profile::Profile;
 use crate::project::Project;
 
 pub fn assess(profile: &Profile, project: &Project, catalogue: &Catalogue) -> Assessment {
@@ -30,25 +31,11 @@ pub fn assess(profile: &Profile, project: &Project, catalogue: &Catalogue) -> As
         }
     }
     let components = components(&facts, &findings);
-    let verdict = components
-        .iter()
-        .map(|c| c.status)
-        .filter(|s| *s != Status::Unknown)
-        .max()
-        .unwrap_or(Status::Ok);
-    let mut summary = Summary::default();
-    for component in &components {
-        match component.status {
-            Status::Ok => summary.ok += 1,
-            Status::Warn => summary.warn += 1,
-            Status::Fail => summary.fail += 1,
-            Status::Unknown => summary.unknown += 1,
-        }
-    }
     findings.sort_by_key(|f| std::cmp::Reverse(f.status));
     Assessment {
         schema_version: REPORT_SCHEMA_VERSION,
-        verdict,
+        verdict: verdict(&components),
+        summary: summary(&components),
         profile: profile.clone(),
         python: facts.python.description.clone(),
         files: project.files.clone(),
@@ -77,23 +64,8 @@ pub fn assess(profile: &Profile, project: &Project, catalogue: &Catalogue) -> As
             arithmetic: m.arithmetic.clone(),
             device: m.device.clone(),
         }),
-        summary,
         notes: project.notes.clone(),
     }
-}
-
-/// The changes in file order, each edit once even when several rules call for it.
-fn distinct(changes: BTreeSet<ChangeAt>) -> Vec<ChangeAt> {
-    let mut out: Vec<ChangeAt> = Vec::new();
-    for change in changes {
-        let seen = out
-            .iter()
-            .any(|c| (&c.file, c.line, &c.change) == (&change.file, change.line, &change.change));
-        if !seen {
-            out.push(change);
-        }
-    }
-    out
 }
 
 pub struct Fired {
@@ -142,35 +114,6 @@ fn expand_each(entries: &[String], facts: &Facts) -> Vec<String> {
     names
 }
 
-/// The names a message may quote as `{name}`; `rules lint` reports any other.
-pub const TEMPLATE_VARIABLES: &[&str] = &[
-    "each",
-    "os",
-    "os_version",
-    "arch",
-    "chip",
-    "ram",
-    "python.version",
-    "gpu.name",
-    "gpu.memory",
-    "gpu.count",
-    "cuda",
-    "driver",
-    "compute_capability",
-    "package.name",
-    "package.version",
-    "package.avoid",
-    "package.cuda",
-    "setting.key",
-    "setting.value",
-    "model.name",
-    "memory.need",
-    "memory.budget",
-    "memory.device",
-    "memory.arithmetic",
-    "memory.workload",
-];
-
 /// Evaluates one rule; `None` when it does not apply.
 fn fire(loaded: &LoadedRule, facts: &Facts) -> Option<Fired> {
     let rule = &loaded.rule;
@@ -198,11 +141,10 @@ fn fire(loaded: &LoadedRule, facts: &Facts) -> Option<Fired> {
         (_, status) => status,
     };
     let vars = variables(facts, &trace);
-    let text = |template: &str| render(template, &vars);
-    let mut solution: Vec<String> = rule.solution.iter().map(|s| text(s)).collect();
-    let mut impact: Vec<String> = rule.impact.iter().map(|s| text(s)).collect();
-    let mut title = text(&rule.title);
-    let mut summary = text(rule.summary.as_deref().unwrap_or(&rule.title));
+    let mut solution: Vec<String> = rule.solution.iter().map(|t| t.render(&vars)).collect();
+    let mut impact: Vec<String> = rule.impact.iter().map(|t| t.render(&vars)).collect();
+    let mut title = rule.title.render(&vars);
+    let mut summary = rule.summary.as_ref().unwrap_or(&rule.title).render(&vars);
     if let Some(only_with) = &only_with {
         title = format!("{title} ({only_with})");
         summary = format!("{}: {summary}", capitalized(only_with));
@@ -217,16 +159,19 @@ fn fire(loaded: &LoadedRule, facts: &Facts) -> Option<Fired> {
             .as_ref()
             .map(|avoid| (p.name.clone(), avoid.clone()))
     });
-    let changes = match &avoid {
+    let changes = match avoid {
         // Only a failure is avoided by other versions; a warning's "other versions" are the
         // worse ones, and an ok rule needs nothing.
-        Some((name, avoid)) if truth == Truth::Partial && rule.status == Status::Fail => {
+        Some((name, versions)) if truth == Truth::Partial && rule.status == Status::Fail => {
             solution.insert(
                 0,
-                format!("Require {name}{avoid}: those versions avoid this problem"),
+                format!(
+                    "Require {name}{}: those versions avoid this problem",
+                    super::versions::describe(&versions)
+                ),
             );
             resolve_changes(
-                &[Change::Require(format!("{name}{avoid}"))],
+                &[Change::Require { name, versions }],
                 facts,
                 &rule.id,
                 trace.package.as_ref(),
@@ -244,11 +189,11 @@ fn fire(loaded: &LoadedRule, facts: &Facts) -> Option<Fired> {
             status,
             title,
             summary,
-            problem: text(&rule.problem),
+            problem: rule.problem.render(&vars),
             impact,
             solution,
             evidence,
-            source: rule.source.list().iter().map(|s| s.to_string()).collect(),
+            source: rule.source.clone(),
             verified: rule.verified.clone(),
         },
         changes,
@@ -301,321 +246,6 @@ fn capitalized(text: &str) -> String {
     }
 }
 
-/// The requirement a `require` change writes: the wanted bounds, plus those of the declaration
-/// that still mean something. A declared bound the wanted range already implies is dropped
-/// (`>=0.43.3` under `>=0.50`), and where the declaration contradicts it (`==1.11` under
-/// `>=2.1`) only the wanted bounds remain, since keeping both could never install.
-fn merge_requirement(own: &str, wanted: &str) -> String {
-    let (Some(own_spec), Some(wanted_spec)) =
-        (condition::specifiers(own), condition::specifiers(wanted))
-    else {
-        return match own {
-            "" => wanted.to_string(),
-            own => format!("{own},{wanted}"),
-        };
-    };
-    let wanted_range = condition::release_range(wanted_spec);
-    let kept: Vec<String> = own_spec
-        .iter()
-        .filter(|clause| {
-            let clause_range = condition::release_range(
-                std::iter::once((*clause).clone()).collect::<pep440_rs::VersionSpecifiers>(),
-            );
-            !wanted_range.subset_of(&clause_range)
-        })
-        .map(|clause| clause.to_string())
-        .collect();
-    let kept_range = condition::release_range(
-        kept.iter()
-            .filter_map(|c| condition::specifiers(c))
-            .flat_map(|s| s.iter().cloned().collect::<Vec<_>>())
-            .collect::<pep440_rs::VersionSpecifiers>(),
-    );
-    if kept.is_empty() || kept_range.is_disjoint(&wanted_range) {
-        return wanted.to_string();
-    }
-    format!("{wanted},{}", kept.join(","))
-}
-
-/// The values a message may quote: `{package.version}`, `{ram}`, `{memory.need}`, ...
-fn variables(facts: &Facts, trace: &Trace) -> BTreeMap<&'static str, String> {
-    let profile = facts.profile;
-    let mut vars = BTreeMap::new();
-    let mut put = |key: &'static str, value: Option<String>| {
-        if let Some(value) = value {
-            vars.insert(key, value);
-        }
-    };
-    put("each", facts.each.clone());
-    put("os", profile.system.os.map(|os| os.to_string()));
-    put("os_version", profile.system.os_version.clone());
-    put("arch", profile.system.arch.map(|a| a.to_string()));
-    put("chip", profile.system.chip.clone());
-    put("ram", profile.system.memory.map(|m| m.to_string()));
-    put("python.version", Some(facts.python.description.clone()));
-    let nvidia = profile.gpus_of(Vendor::Nvidia).next();
-    let gpu = nvidia.or(profile.gpus.first());
-    put("gpu.name", gpu.and_then(|g| g.name.clone()));
-    put("gpu.count", Some(profile.gpus.len().to_string()));
-    put(
-        "gpu.memory",
-        gpu.and_then(|g| g.memory.map(|m| m.to_string())),
-    );
-    put("cuda", nvidia.and_then(|g| g.cuda_version.clone()));
-    put("driver", nvidia.and_then(|g| g.driver_version.clone()));
-    put(
-        "compute_capability",
-        nvidia.and_then(|g| g.compute_capability.clone()),
-    );
-    // A condition such as `not: { package: x }` binds no package; say so rather than
-    // leaving the placeholder in the text.
-    put("package.version", Some("not declared".to_string()));
-    if let Some(package) = &trace.package {
-        put("package.name", Some(package.name.clone()));
-        let version = if package.specifier.is_empty() {
-            "(any version)".to_string()
-        } else {
-            package.specifier.clone()
-        };
-        put("package.version", Some(version));
-        put("package.avoid", package.avoid.clone());
-        let cuda = facts
-            .declared(&package.name)
-            .find_map(|decl| condition::build_cuda(decl, facts));
-        put("package.cuda", cuda.map(|v| v.to_string()));
-    }
-    if let Some((key, value)) = &trace.setting {
-        put("setting.key", Some(key.clone()));
-        put("setting.value", Some(value.clone()));
-    }
-    if let Some(memory) = &facts.memory {
-        put("model.name", Some(memory.model.name.clone()));
-        put("memory.need", Some(memory.need.to_string()));
-        put("memory.budget", memory.budget.map(|b| b.to_string()));
-        put("memory.device", Some(memory.device.clone()));
-        put("memory.arithmetic", Some(memory.arithmetic.clone()));
-        put("memory.workload", Some(memory.workload.clone()));
-    }
-    vars
-}
-
-/// Replaces `{name}` with its value; an unknown name stays as written so it shows.
-pub fn render(template: &str, vars: &BTreeMap<&'static str, String>) -> String {
-    let mut out = String::with_capacity(template.len());
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + 1..];
-        match after.find('}') {
-            Some(close) if vars.contains_key(&after[..close]) => {
-                out.push_str(&vars[&after[..close]]);
-                rest = &after[close + 1..];
-            }
-            _ => {
-                out.push('{');
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-/// Points each change at the lines it edits; `bound` is the package the rule's condition
-/// matched, which an index change is about.
-fn resolve_changes(
-    changes: &[Change],
-    facts: &Facts,
-    rule: &str,
-    bound: Option<&condition::PackageBinding>,
-) -> Vec<ChangeAt> {
-    let mut out = Vec::new();
-    let mut at = |evidence: &crate::project::Evidence, change: String, edit: Edit| {
-        out.push(ChangeAt {
-            file: evidence.file.clone(),
-            line: evidence.line,
-            change,
-            rule: rule.to_string(),
-            edit,
-        })
-    };
-    for change in changes {
-        match change {
-            Change::RemovePackage(name) => {
-                for decl in facts.declared(name) {
-                    at(
-                        &decl.evidence,
-                        format!("remove `{}`", decl.raw),
-                        Edit::RemoveLine,
-                    );
-                }
-            }
-            Change::ReplacePackage { from, to } => {
-                for decl in facts.declared(from) {
-                    let edit = Edit::ReplaceRequirement {
-                        from: written(decl),
-                        to: to.clone(),
-                    };
-                    at(&decl.evidence, format!("`{}` -> `{to}`", decl.raw), edit);
-                }
-            }
-            Change::Require(requirement) => {
-                let split = requirement
-                    .find(|c: char| !(c.is_alphanumeric() || matches!(c, '-' | '_' | '.')))
-                    .unwrap_or(requirement.len());
-                let (name, wanted) = requirement.split_at(split);
-                for decl in facts.declared(&crate::project::normalize_name(name)) {
-                    // Keep the declaration's own name (conda's `pytorch`) and its other bounds.
-                    let combined = format!(
-                        "{}{}",
-                        decl.name,
-                        merge_requirement(&decl.specifier, wanted)
-                    );
-                    let edit = Edit::ReplaceRequirement {
-                        from: written(decl),
-                        to: combined.clone(),
-                    };
-                    at(
-                        &decl.evidence,
-                        format!("`{}` -> `{combined}`", decl.raw),
-                        edit,
-                    );
-                }
-            }
-            Change::UseIndex(url) => {
-                let Some(bound) = bound else { continue };
-                for decl in facts.declared(&bound.name) {
-                    at(
-                        &decl.evidence,
-                        format!("install `{}` from {url} (--index-url)", decl.raw),
-                        Edit::UseIndex { url: url.clone() },
-                    );
-                }
-            }
-            Change::AddMarker { package, marker } => {
-                for decl in facts.declared(package) {
-                    if decl.installer == crate::project::Installer::Conda {
-                        at(
-                            &decl.evidence,
-                            format!("remove `{}`", decl.raw),
-                            Edit::RemoveLine,
-                        );
-                        continue;
-                    }
-                    let edit = Edit::AddMarker {
-                        marker: marker.clone(),
-                    };
-                    at(
-                        &decl.evidence,
-                        format!("`{}` -> only where {marker}", decl.raw),
-                        edit,
-                    );
-                }
-            }
-            Change::Set { key, value } => {
-                let key = facts.resolve(key);
-                for setting in facts.project.setting(key) {
-                    let value = literal(value);
-                    let edit = Edit::SetValue {
-                        key: key.to_string(),
-                        value: value.clone(),
-                    };
-                    at(
-                        &setting.evidence,
-                        format!("{key}: {} -> {value}", setting.value),
-                        edit,
-                    );
-                }
-            }
-        }
-    }
-    out
-}
-
-/// The requirement as the file writes it: name and constraint, without marker, hashes or comment.
-fn written(decl: &crate::project::PackageDecl) -> String {
-    let raw = decl.raw.trim();
-    let end = raw
-        .find([';', '#'])
-        .or_else(|| raw.find(" --"))
-        .unwrap_or(raw.len());
-    raw[..end].trim().to_string()
-}
-
-fn literal(value: &SettingLiteral) -> String {
-    match value {
-        SettingLiteral::Bool(b) => b.to_string(),
-        SettingLiteral::Number(n) => n.to_string(),
-        SettingLiteral::Text(t) => t.clone(),
-    }
-}
-
-/// Why a package is ❔: nobody wrote a rule for it, or it is built from a local folder.
-fn unjudged(decl: &crate::project::PackageDecl) -> String {
-    match &decl.url {
-        Some(url) if !url.contains("://") && !url.starts_with("git+") => format!(
-            "built from the local folder {url}: not judged (a native or CUDA extension needs its toolchain)"
-        ),
-        _ => "no rule knows this package".to_string(),
-    }
-}
-
-/// One component per declared package (❔ when no rule judged it) and per other component a
-/// finding names; each takes its worst finding.
-fn components(facts: &Facts, findings: &[Finding]) -> Vec<Component> {
-    let mut components: Vec<Component> = Vec::new();
-    // Where each name's component is: a project can declare hundreds of thousands of packages
-    // (a 4 MiB requirements file), and a linear search per package made that quadratic.
-    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    for decl in &facts.project.packages {
-        let name = facts.catalogue.canonical(&decl.name).to_string();
-        match index.get(&name) {
-            Some(&at) => components[at].evidence.push(decl.evidence.clone()),
-            None => {
-                index.insert(name.clone(), components.len());
-                components.push(Component {
-                    name,
-                    kind: ComponentKind::Package,
-                    status: Status::Unknown,
-                    summary: unjudged(decl),
-                    evidence: vec![decl.evidence.clone()],
-                });
-            }
-        }
-    }
-    let mut judged = BTreeSet::new();
-    for finding in findings {
-        let component = match index.get(&finding.component) {
-            Some(&at) => &mut components[at],
-            None => {
-                index.insert(finding.component.clone(), components.len());
-                let kind = if facts.project.setting(&finding.component).next().is_some() {
-                    ComponentKind::Setting
-                } else {
-                    ComponentKind::System
-                };
-                components.push(Component {
-                    name: finding.component.clone(),
-                    kind,
-                    status: Status::Unknown,
-                    summary: String::new(),
-                    evidence: Vec::new(),
-                });
-                components.last_mut().expect("just pushed")
-            }
-        };
-        let first = judged.insert(component.name.clone());
-        if first || finding.status > component.status {
-            component.status = finding.status;
-            component.summary = finding.summary.clone();
-            if component.kind != ComponentKind::Package {
-                component.evidence = finding.evidence.clone();
-            }
-        }
-    }
-    components
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -652,18 +282,6 @@ mod tests {
             ],
         );
         assert!(changes.iter().all(|c| !c.contains("torch")), "{changes:#?}");
-    }
-
-    #[test]
-    fn a_required_version_replaces_declared_bounds_it_implies_or_contradicts() {
-        // A pin below the wanted floor can never satisfy both: the fix is the floor alone.
-        assert_eq!(merge_requirement("==1.11", ">=2.1"), ">=2.1");
-        assert_eq!(merge_requirement("~=1.26.4", ">=2.1"), ">=2.1");
-        // A weaker floor adds nothing.
-        assert_eq!(merge_requirement(">=0.43.3", ">=0.50"), ">=0.50");
-        // An upper bound that still leaves room is kept.
-        assert_eq!(merge_requirement(">=2.0,<3", ">=2.4"), ">=2.4,<3");
-        assert_eq!(merge_requirement("", ">=0.48"), ">=0.48");
     }
 
     #[test]

@@ -8,8 +8,8 @@ use pep440_rs::Version;
 use version_ranges::Ranges;
 
 use super::catalogue::Catalogue;
-use super::condition::release_range;
 use super::memory::MemoryEstimate;
+use super::versions::release_range;
 use crate::profile::Profile;
 use crate::project::{PackageDecl, Project};
 

@@ -5,12 +5,13 @@ use serde::{Deserialize, Serialize};
 
 use super::condition::{self, Trace, Truth};
 use super::facts::Facts;
-use super::model::{Condition, Fit, Sources};
+use super::grammar::{Fit, Sources};
+use super::rule::Condition;
 use crate::profile::Vendor;
 use crate::project::{ModelRef, SettingValue};
 use crate::size::ByteSize;
 
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MemoryModel {
     pub source: Sources,
@@ -37,7 +38,7 @@ pub struct MemoryModel {
     pub sharding: Option<Sharding>,
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Sharding {
     /// Judged over every config of the project: the launcher's config is not the model's.
@@ -46,7 +47,7 @@ pub struct Sharding {
     pub processes: Vec<String>,
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DtypeSetting {
     pub key: String,
@@ -55,7 +56,7 @@ pub struct DtypeSetting {
     pub dtype: Option<String>,
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Share {
     #[serde(default)]
@@ -63,7 +64,7 @@ pub struct Share {
     pub share: f64,
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Workload {
     pub id: String,
@@ -85,7 +86,7 @@ pub struct Workload {
     pub activations: f64,
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(untagged)]
 pub enum BytesPerParam {
     One(f64),
@@ -132,6 +133,14 @@ pub struct MemoryEstimate {
 }
 
 impl MemoryModel {
+    /// The conditions the model evaluates: the sharding test and each workload's.
+    pub fn conditions(&self) -> impl Iterator<Item = &Condition> {
+        self.sharding
+            .iter()
+            .map(|s| &s.when)
+            .chain(self.workloads.iter().filter_map(|w| w.when.as_ref()))
+    }
+
     /// The estimate for the project's most demanding model. Each model is judged with the
     /// settings of its own config file (a project may hold a QLoRA and a full fine-tune recipe).
     pub fn estimate(&self, facts: &Facts) -> Option<MemoryEstimate> {

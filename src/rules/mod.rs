@@ -1,23 +1,34 @@
 //! The rules engine: YAML rules (built in, plus `--rules` files) judged against a machine and a
 //! project. Knowledge lives in `rules/*.yaml`; this module only knows the grammar.
+//!
+//! The way through: [`grammar`] is what a rule file says; [`compile`] turns it, once at load,
+//! into the typed [`rule`]s the [`catalogue`] holds; [`engine`] evaluates them against the
+//! [`facts`] ([`condition`] in four-valued logic, [`memory`] for the memory model), fills their
+//! [`template`]s, points their [`changes`] at lines, and [`fold`]s findings into components.
 
 mod catalogue;
+mod changes;
+mod compile;
 mod condition;
 mod engine;
 mod facts;
+mod fold;
+mod grammar;
 mod memory;
-mod model;
+mod rule;
 mod selftest;
+mod template;
+mod versions;
 
 pub use catalogue::{Catalogue, LintIssue, LoadedRule, Recommendation};
-/// Version-set arithmetic, for the property tests and fuzz targets (not a stable API).
-#[doc(hidden)]
-pub use condition::{describe, release_range, specifiers};
 pub use engine::assess;
 pub use facts::judged_python_version;
 pub use memory::MemoryEstimate;
-pub use model::Rule;
+pub use rule::Rule;
 pub use selftest::{TestFailure, run_tests, test_profile};
+/// Version-set arithmetic, for the property tests and fuzz targets (not a stable API).
+#[doc(hidden)]
+pub use versions::{describe, release_range, specifiers};
 
 /// The memory model's estimate for a project on a machine, as `check` computes it: for tests
 /// that hold the model against published figures, and for tools built on the library.

@@ -5,7 +5,7 @@ use std::path::Path;
 use super::catalogue::{Catalogue, LoadedRule};
 use super::engine::fire_all;
 use super::facts::Facts;
-use super::model::{Expect, RuleTest, SettingLiteral, TestProfile};
+use super::grammar::{Expect, RuleTest, SettingLiteral, TestProfile};
 use crate::profile::Profile;
 use crate::project::{Project, SettingValue};
 
@@ -46,7 +46,7 @@ pub fn run_tests(catalogue: &Catalogue) -> (usize, Vec<TestFailure>) {
     let mut passed = 0;
     let mut failures = Vec::new();
     for loaded in &catalogue.rules {
-        for (index, test) in loaded.rule.tests.iter().enumerate() {
+        for (index, test) in loaded.tests.iter().enumerate() {
             match run_one(catalogue, loaded, test) {
                 Ok(()) => passed += 1,
                 Err(message) => failures.push(TestFailure {
@@ -114,7 +114,7 @@ mod tests {
 
     #[test]
     fn every_builtin_rule_passes_its_own_tests() {
-        let catalogue = Catalogue::builtin().unwrap();
+        let catalogue = Catalogue::builtin_with_tests().unwrap();
         let (passed, failures) = run_tests(&catalogue);
         let report: Vec<String> = failures.iter().map(ToString::to_string).collect();
         assert!(failures.is_empty(), "{report:#?}");

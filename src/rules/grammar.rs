@@ -1,4 +1,8 @@
-//! The rule grammar: what a rule file may say. README.md's "Writing a rule" documents it.
+//! The rule grammar: what a rule file may say, as written. rules/README.md documents it.
+//!
+//! These types are only the parse of the text; [`super::compile`] turns them, once at load,
+//! into the typed [`super::rule::Rule`] the engine evaluates, and reports what does not make
+//! sense (a specifier that does not parse, a placeholder nothing fills) with the rule's line.
 
 use std::collections::BTreeMap;
 
@@ -11,7 +15,7 @@ use crate::project::Installer;
 /// One rule as written in `rules/*.yaml`.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct Rule {
+pub struct RawRule {
     pub id: String,
     /// The component the finding is about; `{each}` under `for_each`.
     pub component: String,
@@ -21,7 +25,7 @@ pub struct Rule {
     /// family with hundreds of members needs no list.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub for_each: Vec<String>,
-    pub when: Condition,
+    pub when: RawCondition,
     pub status: Status,
     /// What a version range that straddles the rule's range yields (default `warn`): `ignore`
     /// where the installer itself picks a good version (a Python wheel floor under an open range).
@@ -38,7 +42,7 @@ pub struct Rule {
     #[serde(default)]
     pub solution: Vec<String>,
     #[serde(default)]
-    pub changes: Vec<Change>,
+    pub changes: Vec<RawChange>,
     /// Ids of options in `rules/recommendations.yaml` this finding makes worth showing.
     #[serde(default)]
     pub recommend: Vec<String>,
@@ -75,10 +79,10 @@ impl Sources {
 /// When a rule applies. Leaves test one fact; `all`/`any`/`not` combine them.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub enum Condition {
-    All(Vec<Condition>),
-    Any(Vec<Condition>),
-    Not(Box<Condition>),
+pub enum RawCondition {
+    All(Vec<RawCondition>),
+    Any(Vec<RawCondition>),
+    Not(Box<RawCondition>),
     /// The project declares the package (conda names mapped through `aliases`), optionally within
     /// a version range: `package: torch` or `package: { name: torch, version: "<2.6" }`.
     Package(PackageCondition),
@@ -247,7 +251,7 @@ pub enum Fit {
 /// A change a finding calls for; resolved to `file:line` against the project.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub enum Change {
+pub enum RawChange {
     /// Remove the package's declaration.
     RemovePackage(String),
     /// Replace a package by another (`faiss-gpu` → `faiss-cpu`).

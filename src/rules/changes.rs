@@ -1,0 +1,150 @@
+//! The changes a finding calls for, pointed at the lines they edit.
+
+use std::collections::BTreeSet;
+
+use super::condition::PackageBinding;
+use super::facts::Facts;
+use super::rule::{Change, SettingLiteral};
+use super::versions::merge_requirement;
+use crate::assessment::{ChangeAt, Edit, Evidence};
+use crate::project::{Installer, PackageDecl};
+
+/// Points each change at the lines it edits; `bound` is the package the rule's condition
+/// matched, which an index change is about.
+pub fn resolve_changes(
+    changes: &[Change],
+    facts: &Facts,
+    rule: &str,
+    bound: Option<&PackageBinding>,
+) -> Vec<ChangeAt> {
+    let mut out = Vec::new();
+    let mut at = |evidence: &Evidence, change: String, edit: Edit| {
+        out.push(ChangeAt {
+            file: evidence.file.clone(),
+            line: evidence.line,
+            change,
+            rule: rule.to_string(),
+            edit,
+        })
+    };
+    for change in changes {
+        match change {
+            Change::RemovePackage(name) => {
+                for decl in facts.declared(name) {
+                    at(
+                        &decl.evidence,
+                        format!("remove `{}`", decl.raw),
+                        Edit::RemoveLine,
+                    );
+                }
+            }
+            Change::ReplacePackage { from, to } => {
+                for decl in facts.declared(from) {
+                    let edit = Edit::ReplaceRequirement {
+                        from: written(decl),
+                        to: to.clone(),
+                    };
+                    at(&decl.evidence, format!("`{}` -> `{to}`", decl.raw), edit);
+                }
+            }
+            Change::Require { name, versions } => {
+                let name = crate::names::normalize(facts.resolve(name));
+                for decl in facts.declared(&name) {
+                    // Keep the declaration's own name (conda's `pytorch`) and its other bounds.
+                    let combined = format!(
+                        "{}{}",
+                        decl.name,
+                        merge_requirement(decl.versions.as_ref(), versions)
+                    );
+                    let edit = Edit::ReplaceRequirement {
+                        from: written(decl),
+                        to: combined.clone(),
+                    };
+                    at(
+                        &decl.evidence,
+                        format!("`{}` -> `{combined}`", decl.raw),
+                        edit,
+                    );
+                }
+            }
+            Change::UseIndex(url) => {
+                let Some(bound) = bound else { continue };
+                for decl in facts.declared(&bound.name) {
+                    at(
+                        &decl.evidence,
+                        format!("install `{}` from {url} (--index-url)", decl.raw),
+                        Edit::UseIndex { url: url.clone() },
+                    );
+                }
+            }
+            Change::AddMarker { package, marker } => {
+                for decl in facts.declared(package) {
+                    if decl.installer == Installer::Conda {
+                        at(
+                            &decl.evidence,
+                            format!("remove `{}`", decl.raw),
+                            Edit::RemoveLine,
+                        );
+                        continue;
+                    }
+                    let edit = Edit::AddMarker {
+                        marker: marker.clone(),
+                    };
+                    at(
+                        &decl.evidence,
+                        format!("`{}` -> only where {marker}", decl.raw),
+                        edit,
+                    );
+                }
+            }
+            Change::Set { key, value } => {
+                let key = facts.resolve(key);
+                for setting in facts.project.setting(key) {
+                    let value = literal(value);
+                    let edit = Edit::SetValue {
+                        key: key.to_string(),
+                        value: value.clone(),
+                    };
+                    at(
+                        &setting.evidence,
+                        format!("{key}: {} -> {value}", setting.value),
+                        edit,
+                    );
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The requirement as the file writes it: name and constraint, without marker, hashes or comment.
+fn written(decl: &PackageDecl) -> String {
+    let raw = decl.raw.trim();
+    let end = raw
+        .find([';', '#'])
+        .or_else(|| raw.find(" --"))
+        .unwrap_or(raw.len());
+    raw[..end].trim().to_string()
+}
+
+fn literal(value: &SettingLiteral) -> String {
+    match value {
+        SettingLiteral::Bool(b) => b.to_string(),
+        SettingLiteral::Number(n) => n.to_string(),
+        SettingLiteral::Text(t) => t.clone(),
+    }
+}
+
+/// The changes in file order, each edit once even when several rules call for it.
+pub fn distinct(changes: BTreeSet<ChangeAt>) -> Vec<ChangeAt> {
+    let mut out: Vec<ChangeAt> = Vec::new();
+    for change in changes {
+        let seen = out
+            .iter()
+            .any(|c| (&c.file, c.line, &c.change) == (&change.file, change.line, &change.change));
+        if !seen {
+            out.push(change);
+        }
+    }
+    out
+}

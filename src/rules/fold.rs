@@ -1,0 +1,95 @@
+//! Findings folded into components (each takes its worst finding; a declared package nothing
+//! judged is unknown), and components into the verdict and the counts.
+
+use std::collections::BTreeSet;
+
+use super::facts::Facts;
+use crate::assessment::{Component, ComponentKind, Finding, Status, Summary};
+use crate::project::PackageDecl;
+
+/// Why a package is ❔: nobody wrote a rule for it, or it is built from a local folder.
+fn unjudged(decl: &PackageDecl) -> String {
+    match &decl.url {
+        Some(url) if !url.contains("://") && !url.starts_with("git+") => format!(
+            "built from the local folder {url}: not judged (a native or CUDA extension needs its toolchain)"
+        ),
+        _ => "no rule knows this package".to_string(),
+    }
+}
+
+/// One component per declared package (❔ when no rule judged it) and per other component a
+/// finding names; each takes its worst finding.
+pub fn components(facts: &Facts, findings: &[Finding]) -> Vec<Component> {
+    let mut components: Vec<Component> = Vec::new();
+    // Where each name's component is: a project can declare hundreds of thousands of packages
+    // (a 4 MiB requirements file), and a linear search per package made that quadratic.
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for decl in &facts.project.packages {
+        let name = facts.catalogue.canonical(&decl.name).to_string();
+        match index.get(&name) {
+            Some(&at) => components[at].evidence.push(decl.evidence.clone()),
+            None => {
+                index.insert(name.clone(), components.len());
+                components.push(Component {
+                    name,
+                    kind: ComponentKind::Package,
+                    status: Status::Unknown,
+                    summary: unjudged(decl),
+                    evidence: vec![decl.evidence.clone()],
+                });
+            }
+        }
+    }
+    let mut judged = BTreeSet::new();
+    for finding in findings {
+        let component = match index.get(&finding.component) {
+            Some(&at) => &mut components[at],
+            None => {
+                index.insert(finding.component.clone(), components.len());
+                let kind = if facts.project.setting(&finding.component).next().is_some() {
+                    ComponentKind::Setting
+                } else {
+                    ComponentKind::System
+                };
+                components.push(Component {
+                    name: finding.component.clone(),
+                    kind,
+                    status: Status::Unknown,
+                    summary: String::new(),
+                    evidence: Vec::new(),
+                });
+                components.last_mut().expect("just pushed")
+            }
+        };
+        let first = judged.insert(component.name.clone());
+        if first || finding.status > component.status {
+            component.status = finding.status;
+            component.summary = finding.summary.clone();
+            if component.kind != ComponentKind::Package {
+                component.evidence = finding.evidence.clone();
+            }
+        }
+    }
+    components
+}
+
+/// The project's verdict, by DESIGN.md's statuses: the worst component, except that unknown is
+/// never reported as working. A report that judged nothing, or whose known components are all
+/// ok while some are unknown, is `unknown`.
+pub fn verdict(components: &[Component]) -> Status {
+    Status::worst(components.iter().map(|c| c.status)).unwrap_or(Status::Unknown)
+}
+
+/// How many components have each status.
+pub fn summary(components: &[Component]) -> Summary {
+    let mut summary = Summary::default();
+    for component in components {
+        match component.status {
+            Status::Ok => summary.ok += 1,
+            Status::Warn => summary.warn += 1,
+            Status::Fail => summary.fail += 1,
+            Status::Unknown => summary.unknown += 1,
+        }
+    }
+    summary
+}
