@@ -67,7 +67,13 @@ struct RuleFile {
     rules: Vec<Spanned<Map<String, Value>>>,
 }
 
-/// Writes `[{file, rules: [{line, rule}], ...the file's other keys}]` as one JSON document.
+/// A rule's texts: `check` reads them only for the rules that fire, so they travel apart.
+const PROSE: [&str; 7] = [
+    "title", "summary", "problem", "impact", "solution", "source", "verified",
+];
+
+/// Writes `[{file, rules: [{line, rule, prose}], ...the file's other keys}]` as one JSON
+/// document.
 fn compact(files: &[PathBuf], target: &Path) {
     let mut documents = Vec::new();
     for path in files {
@@ -87,7 +93,11 @@ fn compact(files: &[PathBuf], target: &Path) {
             .map(|spanned| {
                 let mut rule = spanned.value;
                 rule.remove("tests");
-                serde_json::json!({ "line": spanned.referenced.line(), "rule": rule })
+                let prose: Map<String, Value> = PROSE
+                    .iter()
+                    .filter_map(|key| Some((key.to_string(), rule.remove(*key)?)))
+                    .collect();
+                serde_json::json!({ "line": spanned.referenced.line(), "rule": rule, "prose": prose })
             })
             .collect();
         document.insert("file".to_string(), Value::String(name));

@@ -10,9 +10,11 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use super::compile;
-use super::grammar::{RawRule, RuleTest};
+use serde_json::value::RawValue;
+
+use super::grammar::{RawCore, RawRule, RuleTest};
 use super::memory::MemoryModel;
-use super::rule::{Condition, Rule};
+use super::rule::{Condition, LazyProse, Rule};
 use crate::source::{self, SourceError};
 
 /// The built-in rule files, `(name, text)`, from `rules/*.yaml` (see build.rs).
@@ -33,18 +35,25 @@ struct RuleFile {
 
 /// A built-in rule file in build.rs's compact form.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CompactFile {
+struct CompactFile<'a> {
     file: String,
-    rules: Vec<CompactRule>,
-    #[serde(flatten)]
-    shared: SharedData,
+    #[serde(borrow)]
+    rules: Vec<CompactRule<'a>>,
+    #[serde(default)]
+    aliases: BTreeMap<String, String>,
+    #[serde(default)]
+    recommendations: Vec<Recommendation>,
+    #[serde(default)]
+    memory_model: Option<MemoryModel>,
 }
 
 #[derive(Deserialize)]
-struct CompactRule {
+struct CompactRule<'a> {
     line: u64,
-    rule: RawRule,
+    rule: RawCore,
+    /// The rule's texts, left unparsed until it fires.
+    #[serde(borrow)]
+    prose: &'a RawValue,
 }
 
 /// What a rule file holds besides rules.
@@ -154,9 +163,14 @@ impl Catalogue {
         let mut catalogue = Catalogue::default();
         for file in files {
             for compact in file.rules {
-                catalogue.push(&file.file, compact.line, &compact.rule);
+                let compiled = compile::core(compact.rule, LazyProse::deferred(compact.prose));
+                catalogue.push(&file.file, compact.line, compiled, Vec::new());
             }
-            catalogue.share(file.shared);
+            catalogue.share(SharedData {
+                aliases: file.aliases,
+                recommendations: file.recommendations,
+                memory_model: file.memory_model,
+            });
         }
         Ok(catalogue)
     }
@@ -219,33 +233,39 @@ impl Catalogue {
         let path = Path::new(name);
         let file: RuleFile = source::parse_yaml(text, path)?;
         for spanned in file.rules {
-            self.push(name, spanned.referenced.line(), &spanned.value);
+            let line = spanned.referenced.line();
+            let (compiled, tests) = compile::rule(spanned.value);
+            let tests = if self.with_tests { tests } else { Vec::new() };
+            self.push(name, line, compiled, tests);
         }
         self.share(file.shared);
         Ok(())
     }
 
-    fn push(&mut self, file: &str, line: u64, raw: &RawRule) {
-        let compiled = compile::rule(raw);
+    fn push(
+        &mut self,
+        file: &str,
+        line: u64,
+        compiled: compile::Compiled,
+        tests: Vec<RuleTest>,
+    ) {
         match compiled.rule {
             Some(rule) => self.rules.push(LoadedRule {
                 rule,
-                tests: if self.with_tests {
-                    raw.tests.clone()
-                } else {
-                    Vec::new()
-                },
+                tests,
                 problems: compiled.problems,
                 file: file.to_string(),
                 line,
             }),
-            None => self
-                .rejected
-                .extend(compiled.problems.into_iter().map(|problem| LintIssue {
-                    file: file.to_string(),
-                    line,
-                    message: format!("rule `{}`: {problem}", raw.id),
-                })),
+            None => {
+                let id = compiled.id;
+                self.rejected
+                    .extend(compiled.problems.into_iter().map(|problem| LintIssue {
+                        file: file.to_string(),
+                        line,
+                        message: format!("rule `{id}`: {problem}"),
+                    }))
+            }
         }
     }
 
@@ -304,13 +324,14 @@ impl Catalogue {
             {
                 issue("ids are kebab-case: lower-case letters, digits, `-` and `.`".to_string());
             }
-            if rule.source.iter().all(|s| s.trim().is_empty()) {
+            let prose = rule.prose.get();
+            if prose.source.iter().all(|s| s.trim().is_empty()) {
                 issue("has no source".to_string());
             }
-            if !is_date(&rule.verified) {
+            if !is_date(&prose.verified) {
                 issue(format!(
                     "verified `{}` is not a date (YYYY-MM-DD)",
-                    rule.verified
+                    prose.verified
                 ));
             }
             if self.with_tests && loaded.tests.is_empty() {

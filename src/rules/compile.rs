@@ -4,9 +4,12 @@
 use pep440_rs::VersionSpecifiers;
 use version_ranges::Ranges;
 
-use super::grammar::{OneOrMany, RawChange, RawCondition, RawRule};
+use super::grammar::{
+    OneOrMany, RawChange, RawCondition, RawCore, RawProse, RawRule, RuleTest,
+};
 use super::rule::{
-    Change, Comparison, Condition, GpuWanted, IndexCondition, Op, PackageCondition, Rule,
+    Change, Comparison, Condition, GpuWanted, IndexCondition, LazyProse, Op, PackageCondition,
+    Prose, Rule,
 };
 use super::template::Template;
 use super::versions::{release_range, specifiers};
@@ -16,14 +19,29 @@ use crate::size::ByteSize;
 /// A compiled rule, or why it cannot be: `problems` are lint problems either way; a rule with
 /// problems in its condition or changes has no `rule`.
 pub struct Compiled {
+    /// The rule's id, for messages about it.
+    pub id: String,
     /// The typed rule, when its condition and changes make sense.
     pub rule: Option<Rule>,
     /// What `rules lint` reports about it.
     pub problems: Vec<String>,
 }
 
-/// Compiles one rule.
-pub fn rule(raw: &RawRule) -> Compiled {
+/// Compiles one rule as a rule file writes it.
+pub fn rule(raw: RawRule) -> (Compiled, Vec<RuleTest>) {
+    let (core, raw_prose, tests) = raw.split();
+    let (prose, mut problems) = prose(&raw_prose);
+    let mentions_each = core.component.contains("{each}") || prose.mentions("each");
+    if core.for_each.is_empty() && mentions_each {
+        problems.push("uses `{each}` but has no `for_each`".to_string());
+    }
+    let mut compiled = self::core(core, LazyProse::ready(prose));
+    compiled.problems.extend(problems);
+    (compiled, tests)
+}
+
+/// Compiles what the engine evaluates; the texts come compiled or deferred.
+pub fn core(raw: RawCore, prose: LazyProse) -> Compiled {
     let mut problems = Vec::new();
     let when = condition(&raw.when, &mut problems);
     let changes: Vec<Option<Change>> = raw
@@ -31,7 +49,27 @@ pub fn rule(raw: &RawRule) -> Compiled {
         .iter()
         .map(|change| self::change(change, &mut problems))
         .collect();
-    let fatal = when.is_none() || changes.iter().any(Option::is_none);
+    let id = raw.id.clone();
+    let rule = match when {
+        Some(when) if changes.iter().all(Option::is_some) => Some(Rule {
+            id: raw.id,
+            component: raw.component,
+            for_each: raw.for_each,
+            when,
+            status: raw.status,
+            partial: raw.partial,
+            changes: changes.into_iter().flatten().collect(),
+            recommend: raw.recommend,
+            prose,
+        }),
+        _ => None,
+    };
+    Compiled { id, rule, problems }
+}
+
+/// Splits a rule's texts into templates; the problems are placeholders no fact fills.
+pub fn prose(raw: &RawProse) -> (Prose, Vec<String>) {
+    let mut problems = Vec::new();
     let mut template = |text: &str| {
         let (template, unknown) = Template::parse(text);
         for name in unknown {
@@ -43,41 +81,16 @@ pub fn rule(raw: &RawRule) -> Compiled {
         }
         template
     };
-    let title = template(&raw.title);
-    let summary = raw.summary.as_deref().map(&mut template);
-    let problem = template(&raw.problem);
-    let impact: Vec<Template> = raw.impact.iter().map(|t| template(t)).collect();
-    let solution: Vec<Template> = raw.solution.iter().map(|t| template(t)).collect();
-    // The component names what the finding is about; only `{each}` may stand in it.
-    template(&raw.component);
-    let mentions_each = raw.component.contains("{each}")
-        || [&title, &problem]
-            .into_iter()
-            .chain(summary.iter())
-            .chain(&impact)
-            .chain(&solution)
-            .any(|t| t.mentions("each"));
-    if raw.for_each.is_empty() && mentions_each {
-        problems.push("uses `{each}` but has no `for_each`".to_string());
-    }
-    let rule = (!fatal).then(|| Rule {
-        id: raw.id.clone(),
-        component: raw.component.clone(),
-        for_each: raw.for_each.clone(),
-        when: when.expect("checked above"),
-        status: raw.status,
-        partial: raw.partial,
-        title,
-        summary,
-        problem,
-        impact,
-        solution,
-        changes: changes.into_iter().flatten().collect(),
-        recommend: raw.recommend.clone(),
+    let prose = Prose {
+        title: template(&raw.title),
+        summary: raw.summary.as_deref().map(&mut template),
+        problem: template(&raw.problem),
+        impact: raw.impact.iter().map(|t| template(t)).collect(),
+        solution: raw.solution.iter().map(|t| template(t)).collect(),
         source: raw.source.list().iter().map(|s| s.to_string()).collect(),
         verified: raw.verified.clone(),
-    });
-    Compiled { rule, problems }
+    };
+    (prose, problems)
 }
 
 /// Compiles a condition; `None` (with the reasons in `problems`) when a part does not parse.

@@ -141,10 +141,11 @@ fn fire(loaded: &LoadedRule, facts: &Facts) -> Option<Fired> {
         (_, status) => status,
     };
     let vars = variables(facts, &trace);
-    let mut solution: Vec<String> = rule.solution.iter().map(|t| t.render(&vars)).collect();
-    let mut impact: Vec<String> = rule.impact.iter().map(|t| t.render(&vars)).collect();
-    let mut title = rule.title.render(&vars);
-    let mut summary = rule.summary.as_ref().unwrap_or(&rule.title).render(&vars);
+    let prose = rule.prose.get();
+    let mut solution: Vec<String> = prose.solution.iter().map(|t| t.render(&vars)).collect();
+    let mut impact: Vec<String> = prose.impact.iter().map(|t| t.render(&vars)).collect();
+    let mut title = prose.title.render(&vars);
+    let mut summary = prose.summary.as_ref().unwrap_or(&prose.title).render(&vars);
     if let Some(only_with) = &only_with {
         title = format!("{title} ({only_with})");
         summary = format!("{}: {summary}", capitalized(only_with));
@@ -189,12 +190,12 @@ fn fire(loaded: &LoadedRule, facts: &Facts) -> Option<Fired> {
             status,
             title,
             summary,
-            problem: rule.problem.render(&vars),
+            problem: prose.problem.render(&vars),
             impact,
             solution,
             evidence,
-            source: rule.source.clone(),
-            verified: rule.verified.clone(),
+            source: prose.source.clone(),
+            verified: prose.verified.clone(),
         },
         changes,
     })

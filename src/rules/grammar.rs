@@ -52,6 +52,74 @@ pub struct RawRule {
     pub tests: Vec<RuleTest>,
 }
 
+impl RawRule {
+    /// The rule in the two parts build.rs's compact form keeps apart: what the engine
+    /// evaluates, and the texts it reads only when the rule fires.
+    pub fn split(self) -> (RawCore, RawProse, Vec<RuleTest>) {
+        let core = RawCore {
+            id: self.id,
+            component: self.component,
+            for_each: self.for_each,
+            when: self.when,
+            status: self.status,
+            partial: self.partial,
+            changes: self.changes,
+            recommend: self.recommend,
+        };
+        let prose = RawProse {
+            title: self.title,
+            summary: self.summary,
+            problem: self.problem,
+            impact: self.impact,
+            solution: self.solution,
+            source: self.source,
+            verified: self.verified,
+        };
+        (core, prose, self.tests)
+    }
+}
+
+/// What of a rule the engine evaluates for every project (see [`RawRule`] for each field).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCore {
+    pub id: String,
+    pub component: String,
+    #[serde(default)]
+    pub for_each: Vec<String>,
+    pub when: RawCondition,
+    pub status: Status,
+    #[serde(default)]
+    pub partial: Partial,
+    #[serde(default)]
+    pub changes: Vec<RawChange>,
+    #[serde(default)]
+    pub recommend: Vec<String>,
+}
+
+/// A rule's texts, read only for the rules that fire (see [`RawRule`] for each field).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProse {
+    pub title: String,
+    #[serde(default)]
+    pub summary: Option<String>,
+    #[serde(default)]
+    pub problem: String,
+    #[serde(default)]
+    pub impact: Vec<String>,
+    #[serde(default)]
+    pub solution: Vec<String>,
+    pub source: Sources,
+    pub verified: String,
+}
+
+impl Default for Sources {
+    fn default() -> Self {
+        Sources::Many(Vec::new())
+    }
+}
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Partial {

@@ -135,6 +135,18 @@ fn looks_like_a_name(name: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '_')
 }
 
+impl super::rule::Prose {
+    /// Whether any of the texts quotes `{name}`.
+    pub fn mentions(&self, name: &str) -> bool {
+        [&self.title, &self.problem]
+            .into_iter()
+            .chain(self.summary.iter())
+            .chain(&self.impact)
+            .chain(&self.solution)
+            .any(|t| t.mentions(name))
+    }
+}
+
 /// The values of the placeholders for one firing of a rule.
 pub type Variables = BTreeMap<&'static str, String>;
 
