@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::assessment::{Assessment, JudgedMachine};
 use crate::profile::Profile;
-use crate::project::{self, MarkerTarget, Platform, Project};
+use crate::project::{self, Platform, Project, ScanOptions};
 use crate::rules::{self, Catalogue};
 use crate::source::SourceError;
 
@@ -17,7 +17,12 @@ pub fn judge(
     notes: &[String],
     catalogue: &Catalogue,
 ) -> Result<Assessment, SourceError> {
-    let project = project::scan_for(path, Some(profile))?;
+    let keys = catalogue.setting_keys();
+    let options = ScanOptions {
+        profile: Some(profile),
+        settings: &keys,
+    };
+    let project = project::scan_with(path, &options)?;
     Ok(judge_scanned(project, profile, notes, catalogue))
 }
 
@@ -28,10 +33,8 @@ pub fn judge_scanned(
     notes: &[String],
     catalogue: &Catalogue,
 ) -> Assessment {
-    let python = rules::judged_python_version(profile, &project);
-    project.apply_markers(&MarkerTarget::for_profile(profile, python.as_deref()));
     project.notes.extend(notes.iter().cloned());
-    rules::assess(profile, &project, catalogue)
+    rules::judge(project, profile, catalogue)
 }
 
 /// A machine to judge: a saved profile, or this machine as the probe saw it.
@@ -73,6 +76,7 @@ pub fn judge_fleet(
     catalogue: &Catalogue,
 ) -> Result<Vec<JudgedMachine>, SourceError> {
     let mut scans: HashMap<Vec<Option<Platform>>, Project> = HashMap::new();
+    let keys = catalogue.setting_keys();
     machines
         .into_iter()
         .map(|machine| {
@@ -80,7 +84,11 @@ pub fn judge_fleet(
             let project = match scans.get(&key) {
                 Some(scanned) => scanned.clone(),
                 None => {
-                    let scanned = project::scan_for(path, Some(&machine.profile))?;
+                    let options = ScanOptions {
+                        profile: Some(&machine.profile),
+                        settings: &keys,
+                    };
+                    let scanned = project::scan_with(path, &options)?;
                     scans.insert(key, scanned.clone());
                     scanned
                 }

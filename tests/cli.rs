@@ -370,3 +370,120 @@ fn completions_man_and_help_examples() {
             .stdout(predicate::str::contains("Examples:"));
     }
 }
+
+/// A rule about a key nothing built in asks for makes the scanner read that key, at any
+/// nesting: the catalogue, not a list in the scanner, decides what a config is read for.
+#[test]
+fn a_rules_file_about_a_new_key_fires_on_a_nested_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("project");
+    std::fs::create_dir(&project).unwrap();
+    std::fs::write(
+        project.join("train.yaml"),
+        "site:\n  cluster:\n    my_site_flag: true\n",
+    )
+    .unwrap();
+    let rules = dir.path().join("site.yaml");
+    std::fs::write(
+        &rules,
+        r#"rules:
+  - id: my-site-flag
+    component: my_site_flag
+    when: { setting: { key: my_site_flag, is: true } }
+    status: fail
+    title: "my_site_flag needs the site cluster"
+    source: https://example.org/site
+    verified: 2026-12-02
+    tests:
+      - profile: macbook-m2-8gb
+        project: { settings: { my_site_flag: true } }
+        expect: fail
+"#,
+    )
+    .unwrap();
+    let output = mlcompat()
+        .args(["check"])
+        .arg(&project)
+        .args(["--profile", M2, "--format", "json", "--rules"])
+        .arg(&rules)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(status_of(&report, "my_site_flag"), "fail");
+    let finding = &report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "my-site-flag")
+        .unwrap()["evidence"][0];
+    assert_eq!(finding["file"], "train.yaml");
+    assert_eq!(finding["line"], 3);
+    // Without the rule, nothing asks for the key and it is not read.
+    let (report, _) = check_json(project.to_str().unwrap(), M2);
+    assert!(
+        report["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["name"] != "my_site_flag")
+    );
+    // The rule's own test runs through the scanner too.
+    mlcompat()
+        .args(["rules", "test"])
+        .arg(&rules)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("1 passed, 0 failed"));
+}
+
+/// Launch settings the built-in rules name are read from a real config at any depth
+/// (`nproc_per_node` was once missing from the scanner's list, so the rule never fired).
+#[test]
+fn nproc_per_node_in_a_config_is_judged() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("launch.yaml"),
+        "distributed:\n  nproc_per_node: 8\n",
+    )
+    .unwrap();
+    let (report, _) = check_json(
+        dir.path().to_str().unwrap(),
+        "fixtures/profiles/linux-rtx3090.yaml",
+    );
+    assert_ne!(status_of(&report, "nproc_per_node"), "ok", "{report:#}");
+}
+
+/// A rule test runs on real files through the scanner: a test that expects a conda-only rule
+/// to fire on a requirements line fails, because the scanner reads that line as a pip package.
+#[test]
+fn a_rule_test_the_scanner_cannot_satisfy_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("conda-only.yaml");
+    std::fs::write(
+        &rules,
+        r#"rules:
+  - id: conda-only
+    component: somepkg
+    when: { package: { name: somepkg, installer: conda } }
+    status: fail
+    title: "conda's somepkg"
+    source: https://example.org/somepkg
+    verified: 2026-12-02
+    tests:
+      - profile: macbook-m2-8gb
+        project: { requirements: ["somepkg==1.0"] }
+        expect: fail
+      - profile: macbook-m2-8gb
+        project: { conda: ["somepkg=1.0"] }
+        expect: fail
+"#,
+    )
+    .unwrap();
+    mlcompat()
+        .args(["rules", "test"])
+        .arg(&rules)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("test 1: expected fail, got none"))
+        .stdout(predicate::str::contains("1 passed, 1 failed"));
+}

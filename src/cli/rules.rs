@@ -40,7 +40,8 @@ pub fn run(command: RulesCommand) -> Result<ExitCode> {
                 .iter()
                 .map(|loaded| {
                     let rule = &loaded.rule;
-                    let (id, component, title) = (&rule.id, &rule.component, &rule.prose.get().title);
+                    let (id, component, title) =
+                        (&rule.id, &rule.component, &rule.prose.get().title);
                     format!("{id:<44} {component:<22} {:<5} {title}\n", rule.status)
                 })
                 .collect();

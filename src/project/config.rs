@@ -8,52 +8,8 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 
-use super::{Evidence, ModelRef, Project, Setting, SettingValue, model};
+use super::{Evidence, ModelRef, Project, Setting, SettingKeys, SettingValue, model};
 use crate::source::{self, SourceError};
-
-/// The settings read from configs. Nested keys count by their own name (`load_in_4bit` inside
-/// `quantization_config`), so the list holds leaf names.
-const SETTING_KEYS: [&str; 39] = [
-    "quantization_config",
-    "zero_stage",
-    "fsdp_sharding_strategy",
-    "zero_optimization",
-    "use_cpu",
-    "load_in_4bit",
-    "load_in_8bit",
-    "bnb_4bit_compute_dtype",
-    "bnb_4bit_quant_type",
-    "bnb_4bit_use_double_quant",
-    "quantization_bit",
-    "adapter",
-    "lora_r",
-    "torch_dtype",
-    "dtype",
-    "bf16",
-    "fp16",
-    "tf32",
-    "attn_implementation",
-    "flash_attention",
-    "flash_attn",
-    "use_flash_attention_2",
-    "optim",
-    "optimizer",
-    "gradient_checkpointing",
-    "per_device_train_batch_size",
-    "micro_batch_size",
-    "batch_size",
-    "gradient_accumulation_steps",
-    "max_seq_length",
-    "sequence_len",
-    "cutoff_len",
-    "deepspeed",
-    "fsdp",
-    "distributed_type",
-    "num_processes",
-    "mixed_precision",
-    "finetuning_type",
-    "device_map",
-];
 
 /// Keys whose value names the model being trained or run.
 const MODEL_KEYS: [&str; 6] = [
@@ -156,7 +112,7 @@ pub fn parse_node(text: &str, path: &Path) -> Result<Spanned<Node>, SourceError>
 
 /// Reads one config; a file that is not YAML/JSON is skipped with a note, not an error, because
 /// projects hold many YAML files that are not ours to judge.
-pub fn read(file: &Path, relative: &str, project: &mut Project) {
+pub fn read(file: &Path, relative: &str, keys: &SettingKeys, project: &mut Project) {
     if std::fs::metadata(file).is_ok_and(|m| m.len() > MAX_CONFIG_BYTES) {
         project.notes.push(format!(
             "{relative}: skipped, over {MAX_CONFIG_BYTES} bytes (a data file, not a config)"
@@ -167,7 +123,7 @@ pub fn read(file: &Path, relative: &str, project: &mut Project) {
     match node {
         Ok(node) => {
             let models_before = project.models.len();
-            collect(&node, "", relative, project);
+            collect(&node, relative, keys, project);
             apply_stated_size(&node, &mut project.models[models_before..]);
         }
         Err(error) => project.notes.push(format!("skipped {error}")),
@@ -217,11 +173,25 @@ fn find_number(node: &Node, depth: usize) -> Option<f64> {
 /// How deep into a config's nesting keys are looked for; deeper is not a config a person wrote.
 const MAX_NESTING: usize = 64;
 
-fn collect(node: &Spanned<Node>, parent: &str, file: &str, project: &mut Project) {
-    collect_at(node, parent, file, project, 0);
+/// Collects the settings `keys` names and the models a config names, with their lines.
+fn collect(node: &Spanned<Node>, file: &str, keys: &SettingKeys, project: &mut Project) {
+    let mut at = Place {
+        file,
+        keys,
+        depth: 0,
+    };
+    collect_at(node, "", &mut at, project);
 }
 
-fn collect_at(node: &Spanned<Node>, parent: &str, file: &str, project: &mut Project, depth: usize) {
+/// Where the walk through a config is.
+struct Place<'a> {
+    file: &'a str,
+    keys: &'a SettingKeys,
+    depth: usize,
+}
+
+fn collect_at(node: &Spanned<Node>, parent: &str, at: &mut Place, project: &mut Project) {
+    let depth = at.depth;
     if depth > MAX_NESTING {
         return;
     }
@@ -233,7 +203,7 @@ fn collect_at(node: &Spanned<Node>, parent: &str, file: &str, project: &mut Proj
                 };
                 let line = key.referenced.line() as u32;
                 let evidence = Evidence {
-                    file: file.to_string(),
+                    file: at.file.to_string(),
                     line,
                 };
                 // `model: {name: ...}` names a model as `model.name`.
@@ -254,7 +224,7 @@ fn collect_at(node: &Spanned<Node>, parent: &str, file: &str, project: &mut Proj
                 } else {
                     name
                 };
-                if SETTING_KEYS.contains(&setting)
+                if at.keys.contains(setting)
                     && let Some(value) = scalar(&value.value)
                 {
                     project.settings.push(Setting {
@@ -263,12 +233,14 @@ fn collect_at(node: &Spanned<Node>, parent: &str, file: &str, project: &mut Proj
                         evidence,
                     });
                 }
-                collect_at(value, name, file, project, depth + 1);
+                at.depth = depth + 1;
+                collect_at(value, name, at, project);
             }
         }
         Node::Seq(items) => {
             for item in items {
-                collect_at(item, parent, file, project, depth + 1);
+                at.depth = depth + 1;
+                collect_at(item, parent, at, project);
             }
         }
         _ => {}
@@ -314,7 +286,7 @@ mod tests {
     fn read_text(text: &str) -> Project {
         let node = parse_node(text, Path::new("c.yaml")).unwrap();
         let mut project = Project::default();
-        collect(&node, "", "c.yaml", &mut project);
+        collect(&node, "c.yaml", &SettingKeys::All, &mut project);
         project
     }
 

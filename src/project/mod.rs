@@ -21,10 +21,32 @@ use serde::Serialize;
 pub use crate::assessment::Evidence;
 pub use crate::names::normalize as normalize_name;
 pub use model::params_from_name;
-pub use scan::{MarkerTarget, scan, scan_for};
+pub use scan::{MarkerTarget, ScanOptions, scan, scan_for, scan_with};
 pub use variants::{
     Platform, Role, classify as classify_requirements_file, preferences as variant_preferences,
 };
+
+/// Which training settings the config reader collects. The rules decide: a rule about a key
+/// makes the reader collect that key, at any nesting, so a rule author never edits Rust to add a
+/// setting.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum SettingKeys {
+    /// Every scalar key, for tools that read a project without judging it.
+    #[default]
+    All,
+    /// Only these keys.
+    Only(std::collections::BTreeSet<String>),
+}
+
+impl SettingKeys {
+    /// Whether the reader collects `key`.
+    pub fn contains(&self, key: &str) -> bool {
+        match self {
+            SettingKeys::All => true,
+            SettingKeys::Only(keys) => keys.contains(key),
+        }
+    }
+}
 
 /// Everything read from a project.
 #[derive(Clone, Debug, Default, Serialize)]

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder};
 
 use super::paths::{file_name, relative_name};
-use super::{Project, conda, config, pyproject, requirements, setup, variants};
+use super::{Project, SettingKeys, conda, config, pyproject, requirements, setup, variants};
 use crate::profile::{Arch, Os, Profile};
 use crate::source::SourceError;
 
@@ -106,6 +106,26 @@ pub fn scan(path: &Path) -> Result<Project, SourceError> {
 /// requirements variants (`requirements.txt`, `requirements_apple_silicon.txt`, …) only the one
 /// meant for the machine is read, with a note naming it and the others.
 pub fn scan_for(path: &Path, profile: Option<&Profile>) -> Result<Project, SourceError> {
+    scan_with(
+        path,
+        &ScanOptions {
+            profile,
+            settings: &SettingKeys::All,
+        },
+    )
+}
+
+/// What a scan reads a project for.
+#[derive(Clone, Copy, Debug)]
+pub struct ScanOptions<'a> {
+    /// The machine whose variant files are read; `None` reads the generic ones.
+    pub profile: Option<&'a Profile>,
+    /// The training settings configs are read for (the catalogue's keys).
+    pub settings: &'a SettingKeys,
+}
+
+/// Reads the project for a machine, collecting the settings `options` names.
+pub fn scan_with(path: &Path, options: &ScanOptions) -> Result<Project, SourceError> {
     let metadata = std::fs::metadata(path).map_err(|e| {
         SourceError::new(
             path,
@@ -125,7 +145,7 @@ pub fn scan_for(path: &Path, profile: Option<&Profile>) -> Result<Project, Sourc
         } else {
             kind
         };
-        read_file(root, path, kind, &mut project)?;
+        read_file(root, path, kind, options, &mut project)?;
         project.apply_constraints();
         return Ok(project);
     }
@@ -138,7 +158,7 @@ pub fn scan_for(path: &Path, profile: Option<&Profile>) -> Result<Project, Sourc
         ));
     }
     found.sort_by(|a, b| a.0.cmp(&b.0));
-    read_all(path, found, profile, &mut project)?;
+    read_all(path, found, options, &mut project)?;
     project.apply_constraints();
     Ok(project)
 }
@@ -149,9 +169,10 @@ pub fn scan_for(path: &Path, profile: Option<&Profile>) -> Result<Project, Sourc
 fn read_all(
     root: &Path,
     found: Vec<(PathBuf, Kind)>,
-    profile: Option<&Profile>,
+    options: &ScanOptions,
     project: &mut Project,
 ) -> Result<(), SourceError> {
+    let profile = options.profile;
     let of_kind = |wanted: Kind| -> Vec<PathBuf> {
         found
             .iter()
@@ -162,7 +183,7 @@ fn read_all(
     let (requirements, notes) = variants::select(of_kind(Kind::Requirements), profile, root);
     project.notes.extend(notes);
     for file in requirements {
-        read_file(root, &file, Kind::Requirements, project)?;
+        read_file(root, &file, Kind::Requirements, options, project)?;
     }
     for kind in [
         Kind::Conda,
@@ -172,7 +193,7 @@ fn read_all(
         Kind::PythonVersion,
     ] {
         for file in of_kind(kind) {
-            read_file(root, &file, kind, project)?;
+            read_file(root, &file, kind, options, project)?;
         }
     }
     let nested = of_kind(Kind::NestedRequirements);
@@ -180,7 +201,7 @@ fn read_all(
         let (nested, notes) = variants::select(nested, profile, root);
         project.notes.extend(notes);
         for file in nested {
-            read_file(root, &file, Kind::Requirements, project)?;
+            read_file(root, &file, Kind::Requirements, options, project)?;
         }
     } else {
         for file in nested {
@@ -194,7 +215,7 @@ fn read_all(
         }
     }
     for file in of_kind(Kind::Config) {
-        read_file(root, &file, Kind::Config, project)?;
+        read_file(root, &file, Kind::Config, options, project)?;
     }
     Ok(())
 }
@@ -303,6 +324,7 @@ fn read_file(
     root: &Path,
     file: &Path,
     kind: Kind,
+    options: &ScanOptions,
     project: &mut Project,
 ) -> Result<(), SourceError> {
     let relative = relative_name(root, file);
@@ -314,7 +336,7 @@ fn read_file(
         Kind::SetupCfg => setup::read_cfg(file, &relative, project)?,
         Kind::SetupPy => setup::read_py(file, &relative, project)?,
         Kind::PythonVersion => pyproject::read_python_version(file, &relative, project)?,
-        Kind::Config => config::read(file, &relative, project),
+        Kind::Config => config::read(file, &relative, options.settings, project),
     }
     let found = project.packages.len() + project.settings.len() + project.models.len() > before;
     if (found || kind != Kind::Config) && !project.files.contains(&relative) {

@@ -14,7 +14,8 @@ use serde_json::value::RawValue;
 
 use super::grammar::{RawCore, RawRule, RuleTest};
 use super::memory::MemoryModel;
-use super::rule::{Condition, LazyProse, Rule};
+use super::rule::{Change, Condition, LazyProse, Rule};
+use crate::project::SettingKeys;
 use crate::source::{self, SourceError};
 
 /// The built-in rule files, `(name, text)`, from `rules/*.yaml` (see build.rs).
@@ -242,13 +243,7 @@ impl Catalogue {
         Ok(())
     }
 
-    fn push(
-        &mut self,
-        file: &str,
-        line: u64,
-        compiled: compile::Compiled,
-        tests: Vec<RuleTest>,
-    ) {
+    fn push(&mut self, file: &str, line: u64, compiled: compile::Compiled, tests: Vec<RuleTest>) {
         match compiled.rule {
             Some(rule) => self.rules.push(LoadedRule {
                 rule,
@@ -277,12 +272,35 @@ impl Catalogue {
         }
     }
 
-    /// Every rule condition, and the memory model's, for what they ask of the project.
-    pub fn conditions(&self) -> impl Iterator<Item = &Condition> {
-        self.rules
-            .iter()
-            .map(|loaded| &loaded.rule.when)
-            .chain(self.memory_model.iter().flat_map(MemoryModel::conditions))
+    /// The training settings the rules and the memory model ask about: the config reader
+    /// collects exactly these, at any nesting. A `{each}` key stands for each of the rule's
+    /// `for_each` entries.
+    pub fn setting_keys(&self) -> SettingKeys {
+        let mut keys = BTreeSet::new();
+        for loaded in &self.rules {
+            let rule = &loaded.rule;
+            let mut add = |key: &str| match key {
+                "{each}" => keys.extend(rule.for_each.iter().cloned()),
+                key => {
+                    keys.insert(key.to_string());
+                }
+            };
+            setting_keys_of(&rule.when, &mut add);
+            for change in &rule.changes {
+                if let Change::Set { key, .. } = change {
+                    add(key);
+                }
+            }
+        }
+        if let Some(model) = &self.memory_model {
+            for condition in model.conditions() {
+                setting_keys_of(condition, &mut |key| {
+                    keys.insert(key.to_string());
+                });
+            }
+            keys.extend(model.setting_keys().map(str::to_string));
+        }
+        SettingKeys::Only(keys)
     }
 
     pub fn rule(&self, id: &str) -> Option<&LoadedRule> {
@@ -350,6 +368,18 @@ impl Catalogue {
         }
         issues.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
         issues
+    }
+}
+
+/// Calls `add` with every setting key a condition tests.
+fn setting_keys_of(condition: &Condition, add: &mut impl FnMut(&str)) {
+    match condition {
+        Condition::All(items) | Condition::Any(items) => {
+            items.iter().for_each(|item| setting_keys_of(item, add))
+        }
+        Condition::Not(inner) => setting_keys_of(inner, add),
+        Condition::Setting(setting) => add(&setting.key),
+        _ => {}
     }
 }
 

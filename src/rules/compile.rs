@@ -4,9 +4,7 @@
 use pep440_rs::VersionSpecifiers;
 use version_ranges::Ranges;
 
-use super::grammar::{
-    OneOrMany, RawChange, RawCondition, RawCore, RawProse, RawRule, RuleTest,
-};
+use super::grammar::{OneOrMany, RawChange, RawCondition, RawCore, RawProse, RawRule, RuleTest};
 use super::rule::{
     Change, Comparison, Condition, GpuWanted, IndexCondition, LazyProse, Op, PackageCondition,
     Prose, Rule,

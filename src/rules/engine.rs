@@ -14,8 +14,17 @@ use crate::assessment::{
     Assessment, ChangeAt, Finding, MemoryOut, REPORT_SCHEMA_VERSION, RecommendationOut, Status,
 };
 use crate::profile::Profile;
-use crate::project::Project;
+use crate::project::{MarkerTarget, Project};
 
+/// Judges a scanned project on a machine: its environment markers are evaluated for the
+/// machine and the Python it runs on, then every rule is judged.
+pub fn judge(mut project: Project, profile: &Profile, catalogue: &Catalogue) -> Assessment {
+    let python = super::facts::judged_python_version(profile, &project);
+    project.apply_markers(&MarkerTarget::for_profile(profile, python.as_deref()));
+    assess(profile, &project, catalogue)
+}
+
+/// Judges a project whose markers are already applied.
 pub fn assess(profile: &Profile, project: &Project, catalogue: &Catalogue) -> Assessment {
     let facts = Facts::new(profile, project, catalogue);
     let mut findings = Vec::new();

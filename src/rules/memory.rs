@@ -133,6 +133,15 @@ pub struct MemoryEstimate {
 }
 
 impl MemoryModel {
+    /// The settings the model reads besides its conditions: dtypes and process counts.
+    pub fn setting_keys(&self) -> impl Iterator<Item = &str> {
+        self.dtype_settings.iter().map(|d| d.key.as_str()).chain(
+            self.sharding
+                .iter()
+                .flat_map(|s| s.processes.iter().map(String::as_str)),
+        )
+    }
+
     /// The conditions the model evaluates: the sharding test and each workload's.
     pub fn conditions(&self) -> impl Iterator<Item = &Condition> {
         self.sharding

@@ -21,7 +21,7 @@ mod template;
 mod versions;
 
 pub use catalogue::{Catalogue, LintIssue, LoadedRule, Recommendation};
-pub use engine::assess;
+pub use engine::{assess, judge};
 pub use facts::judged_python_version;
 pub use memory::MemoryEstimate;
 pub use rule::Rule;

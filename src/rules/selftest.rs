@@ -2,12 +2,14 @@
 
 use std::path::Path;
 
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use super::catalogue::{Catalogue, LoadedRule};
-use super::engine::fire_all;
-use super::facts::Facts;
-use super::grammar::{Expect, RuleTest, SettingLiteral, TestProfile};
+use super::engine::judge;
+use super::grammar::{Expect, RuleTest, SettingLiteral, TestProfile, TestProject};
 use crate::profile::Profile;
-use crate::project::{Project, SettingValue};
+use crate::project::{ScanOptions, scan_with};
 
 /// The machines rule tests may name, from `fixtures/profiles/*.yaml` (see build.rs).
 const TEST_PROFILES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/test_profiles.rs"));
@@ -62,6 +64,10 @@ pub fn run_tests(catalogue: &Catalogue) -> (usize, Vec<TestFailure>) {
     (passed, failures)
 }
 
+/// Runs one test case the way `check` runs: the case's project is written to a folder, read by
+/// the real scanner with the catalogue's setting keys, and judged by the whole engine; the
+/// status is the worst the rule under test gave. A rule that names a key the scanner does not
+/// collect, or a file it does not read, fails its own tests.
 fn run_one(catalogue: &Catalogue, loaded: &LoadedRule, test: &RuleTest) -> Result<(), String> {
     let profile = match &test.profile {
         TestProfile::Named(name) => {
@@ -69,30 +75,22 @@ fn run_one(catalogue: &Catalogue, loaded: &LoadedRule, test: &RuleTest) -> Resul
         }
         TestProfile::Inline(profile) => (**profile).clone(),
     };
-    let settings: Vec<(String, SettingValue)> = test
-        .project
-        .settings
+    let folder = TestFolder::create().map_err(|e| format!("cannot write the test project: {e}"))?;
+    folder
+        .write_project(&test.project)
+        .map_err(|e| format!("cannot write the test project: {e}"))?;
+    let keys = catalogue.setting_keys();
+    let options = ScanOptions {
+        profile: Some(&profile),
+        settings: &keys,
+    };
+    let project = scan_with(&folder.path, &options).map_err(|e| e.to_string())?;
+    let assessment = judge(project, &profile, catalogue);
+    let got = assessment
+        .findings
         .iter()
-        .map(|(key, value)| {
-            let value = match value {
-                SettingLiteral::Bool(b) => SettingValue::Bool(*b),
-                SettingLiteral::Number(n) => SettingValue::Number(*n),
-                SettingLiteral::Text(t) => SettingValue::Text(t.clone()),
-            };
-            (key.clone(), value)
-        })
-        .collect();
-    let project = Project::from_declarations(
-        &test.project.requirements,
-        &test.project.conda,
-        &settings,
-        test.project.model.as_deref(),
-        test.project.python.as_deref(),
-    );
-    let facts = Facts::new(&profile, &project, catalogue);
-    let got = fire_all(loaded, &facts)
-        .into_iter()
-        .map(|fired| fired.finding.status)
+        .filter(|finding| finding.rule == loaded.rule.id)
+        .map(|finding| finding.status)
         .max();
     let got_name = got.map_or("none", |status| status.as_str());
     let expected = match test.expect {
@@ -106,6 +104,81 @@ fn run_one(catalogue: &Catalogue, loaded: &LoadedRule, test: &RuleTest) -> Resul
     } else {
         Err(format!("expected {expected}, got {got_name}"))
     }
+}
+
+/// A fresh folder of its own under the temporary folder, removed when dropped. `create_dir`
+/// fails on a name that exists (a link planted there included), so nothing is written through
+/// another's file.
+struct TestFolder {
+    path: PathBuf,
+}
+
+impl TestFolder {
+    fn create() -> std::io::Result<TestFolder> {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let base = std::env::temp_dir();
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let mut last = None;
+        for _ in 0..16 {
+            let n = NEXT.fetch_add(1, Ordering::Relaxed);
+            let path = base.join(format!(
+                "mlcompat-rule-test-{}-{n}-{nanos}",
+                std::process::id()
+            ));
+            match std::fs::create_dir(&path) {
+                Ok(()) => return Ok(TestFolder { path }),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| std::io::Error::other("no free name")))
+    }
+
+    /// `requirements.txt`, `environment.yml` (conda specs and the Python pin) and
+    /// `config.yaml` (settings and the model), as a project writes them.
+    fn write_project(&self, project: &TestProject) -> std::io::Result<()> {
+        if !project.requirements.is_empty() {
+            let text = project.requirements.join("\n") + "\n";
+            std::fs::write(self.path.join("requirements.txt"), text)?;
+        }
+        let python = project.python.iter().map(|p| format!("python={p}"));
+        let specs: Vec<String> = project.conda.iter().cloned().chain(python).collect();
+        if !specs.is_empty() {
+            let mut text = String::from("dependencies:\n");
+            for spec in specs {
+                text += &format!("  - {}\n", quoted(&spec));
+            }
+            std::fs::write(self.path.join("environment.yml"), text)?;
+        }
+        let mut config = String::new();
+        for (key, value) in &project.settings {
+            let value = match value {
+                SettingLiteral::Bool(b) => b.to_string(),
+                SettingLiteral::Number(n) => n.to_string(),
+                SettingLiteral::Text(t) => quoted(t),
+            };
+            config += &format!("{key}: {value}\n");
+        }
+        if let Some(model) = &project.model {
+            config += &format!("base_model: {}\n", quoted(model));
+        }
+        if !config.is_empty() {
+            std::fs::write(self.path.join("config.yaml"), config)?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for TestFolder {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// A YAML double-quoted string (JSON's quoting is valid YAML).
+fn quoted(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_default()
 }
 
 #[cfg(test)]
