@@ -487,3 +487,31 @@ fn a_rule_test_the_scanner_cannot_satisfy_fails() {
         .stdout(predicate::str::contains("test 1: expected fail, got none"))
         .stdout(predicate::str::contains("1 passed, 1 failed"));
 }
+
+/// DESIGN.md: unknown is never reported as working. A folder with nothing to read, or a
+/// project whose known parts are ok while another is unknown, has the verdict `unknown`;
+/// `--fail-on unknown` makes CI fail on it.
+#[test]
+fn nothing_judged_or_partly_unknown_is_never_ok() {
+    let empty = tempfile::tempdir().unwrap();
+    let (report, code) = check_json(empty.path().to_str().unwrap(), M2);
+    assert_eq!(report["verdict"], "unknown");
+    assert_eq!(code, 0);
+    mlcompat()
+        .args(["check"])
+        .arg(empty.path())
+        .args(["--profile", M2, "--fail-on", "unknown", "-q"])
+        .assert()
+        .code(1);
+
+    let partly = tempfile::tempdir().unwrap();
+    std::fs::write(
+        partly.path().join("requirements.txt"),
+        "transformers\nsome-package-no-rule-knows==1.0\n",
+    )
+    .unwrap();
+    let (report, _) = check_json(partly.path().to_str().unwrap(), A100);
+    assert_eq!(status_of(&report, "transformers"), "ok");
+    assert_eq!(status_of(&report, "some-package-no-rule-knows"), "unknown");
+    assert_eq!(report["verdict"], "unknown");
+}

@@ -63,6 +63,8 @@ enum FailOn {
     Fail,
     /// Exit 1 on warnings too.
     Warn,
+    /// Exit 1 on warnings, and when something is unknown (nothing judged, or unknown parts).
+    Unknown,
     /// Never exit 1.
     Never,
 }
@@ -72,6 +74,7 @@ impl FailOn {
         match self {
             FailOn::Fail => Some(Status::Fail),
             FailOn::Warn => Some(Status::Warn),
+            FailOn::Unknown => Some(Status::Unknown),
             FailOn::Never => None,
         }
     }
