@@ -97,7 +97,25 @@ fn compact(files: &[PathBuf], target: &Path) {
                     .iter()
                     .filter_map(|key| Some((key.to_string(), rule.remove(*key)?)))
                     .collect();
-                serde_json::json!({ "line": spanned.referenced.line(), "rule": rule, "prose": prose })
+                let each = strings(rule.get("for_each"));
+                let needs = rule.get("when").and_then(|when| needs(when, &each));
+                let mut keys = Vec::new();
+                if let Some(when) = rule.get("when") {
+                    setting_keys(when, &each, &mut keys);
+                }
+                for change in rule.get("changes").and_then(Value::as_array).into_iter().flatten() {
+                    if let Some(key) = change.pointer("/set/key").and_then(Value::as_str) {
+                        add_key(key, &each, &mut keys);
+                    }
+                }
+                serde_json::json!({
+                    "line": spanned.referenced.line(),
+                    "id": rule.get("id"),
+                    "needs": needs,
+                    "keys": keys,
+                    "rule": rule,
+                    "prose": prose,
+                })
             })
             .collect();
         document.insert("file".to_string(), Value::String(name));
@@ -106,4 +124,81 @@ fn compact(files: &[PathBuf], target: &Path) {
     }
     let json = serde_json::to_string(&documents).expect("JSON values serialize");
     std::fs::write(target, json).expect("OUT_DIR is writable");
+}
+
+fn strings(value: Option<&Value>) -> Vec<String> {
+    value
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect()
+}
+
+/// The packages one of which a project must declare for a condition to hold, or `None` when it
+/// may hold without any: the first requirement of an `all`, the union of an `any` whose every
+/// branch has one. `check` judges a rule only for projects that declare one of them. The engine
+/// computes the same from a compiled rule (`needs` in src/rules/catalogue.rs), and a test holds
+/// the two equal.
+fn needs(when: &Value, each: &[String]) -> Option<Vec<String>> {
+    let (kind, value) = when.as_object()?.iter().next()?;
+    match kind.as_str() {
+        "package" => {
+            let name = value
+                .as_str()
+                .or_else(|| value.get("name").and_then(Value::as_str))?;
+            Some(if name == "{each}" {
+                each.to_vec()
+            } else {
+                vec![name.to_string()]
+            })
+        }
+        "all" => value.as_array()?.iter().find_map(|item| needs(item, each)),
+        "any" => {
+            let mut union: Vec<String> = Vec::new();
+            for item in value.as_array()? {
+                for name in needs(item, each)? {
+                    if !union.contains(&name) {
+                        union.push(name);
+                    }
+                }
+            }
+            (!union.is_empty()).then_some(union)
+        }
+        _ => None,
+    }
+}
+
+/// The setting keys a condition tests, `{each}` standing for each `for_each` entry.
+fn setting_keys(when: &Value, each: &[String], keys: &mut Vec<String>) {
+    let Some((kind, value)) = when.as_object().and_then(|o| o.iter().next()) else {
+        return;
+    };
+    match kind.as_str() {
+        "all" | "any" => {
+            for item in value.as_array().into_iter().flatten() {
+                setting_keys(item, each, keys);
+            }
+        }
+        "not" => setting_keys(value, each, keys),
+        "setting" => {
+            if let Some(key) = value.get("key").and_then(Value::as_str) {
+                add_key(key, each, keys);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn add_key(key: &str, each: &[String], keys: &mut Vec<String>) {
+    let names: Vec<String> = if key == "{each}" {
+        each.to_vec()
+    } else {
+        vec![key.to_string()]
+    };
+    for name in names {
+        if !keys.contains(&name) {
+            keys.push(name);
+        }
+    }
 }

@@ -38,8 +38,8 @@ pub fn run(command: RulesCommand) -> Result<ExitCode> {
             let list: String = catalogue
                 .rules
                 .iter()
-                .map(|loaded| {
-                    let rule = &loaded.rule;
+                .filter_map(|loaded| loaded.rule())
+                .map(|rule| {
                     let (id, component, title) =
                         (&rule.id, &rule.component, &rule.prose.get().title);
                     format!("{id:<44} {component:<22} {:<5} {title}\n", rule.status)

@@ -10,6 +10,8 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use super::compile;
+use std::sync::OnceLock;
+
 use serde_json::value::RawValue;
 
 use super::grammar::{RawCore, RawRule, RuleTest};
@@ -51,7 +53,14 @@ struct CompactFile<'a> {
 #[derive(Deserialize)]
 struct CompactRule<'a> {
     line: u64,
-    rule: RawCore,
+    id: String,
+    /// The packages one of which a project must declare for the rule to apply.
+    needs: Option<Vec<String>>,
+    /// The setting keys it tests or sets.
+    keys: Vec<String>,
+    /// What the engine evaluates, compiled when a project first needs it.
+    #[serde(borrow)]
+    rule: &'a RawValue,
     /// The rule's texts, left unparsed until it fires.
     #[serde(borrow)]
     prose: &'a RawValue,
@@ -91,11 +100,23 @@ pub struct Recommendation {
     pub cons: Vec<String>,
 }
 
-/// A compiled rule with the file and line it was written at.
+/// A rule with the file and line it was written at. A built-in rule is compiled the first time
+/// a project could need it: most rules are about one package, and a project declares few of
+/// the packages the catalogue knows.
 #[derive(Clone, Debug)]
 pub struct LoadedRule {
-    /// The rule.
-    pub rule: Rule,
+    /// The rule's id.
+    pub id: String,
+    /// The compiled rule (`None` if the compact form does not compile, which `rules lint` on
+    /// the same files rules out).
+    compiled: OnceLock<Option<Rule>>,
+    /// The compact form's JSON of the rule, and of its texts, until compiled.
+    deferred: Option<(&'static RawValue, &'static RawValue)>,
+    /// The packages one of which a project must declare for the rule to apply; `None` when it
+    /// may apply to any project. Entries with `*` are patterns.
+    pub needs: Option<Vec<String>>,
+    /// The setting keys it tests or sets.
+    pub keys: Vec<String>,
     /// Its own test cases (empty in the compact built-in form `check` loads).
     pub tests: Vec<RuleTest>,
     /// Lint problems that do not stop it from being evaluated (an unknown placeholder).
@@ -164,8 +185,17 @@ impl Catalogue {
         let mut catalogue = Catalogue::default();
         for file in files {
             for compact in file.rules {
-                let compiled = compile::core(compact.rule, LazyProse::deferred(compact.prose));
-                catalogue.push(&file.file, compact.line, compiled, Vec::new());
+                catalogue.rules.push(LoadedRule {
+                    id: compact.id,
+                    compiled: OnceLock::new(),
+                    deferred: Some((compact.rule, compact.prose)),
+                    needs: compact.needs,
+                    keys: compact.keys,
+                    tests: Vec::new(),
+                    problems: Vec::new(),
+                    file: file.file.clone(),
+                    line: compact.line,
+                });
             }
             catalogue.share(SharedData {
                 aliases: file.aliases,
@@ -246,7 +276,11 @@ impl Catalogue {
     fn push(&mut self, file: &str, line: u64, compiled: compile::Compiled, tests: Vec<RuleTest>) {
         match compiled.rule {
             Some(rule) => self.rules.push(LoadedRule {
-                rule,
+                id: rule.id.clone(),
+                needs: needs(&rule.when, &rule.for_each),
+                keys: setting_keys(&rule),
+                compiled: OnceLock::from(Some(rule)),
+                deferred: None,
                 tests,
                 problems: compiled.problems,
                 file: file.to_string(),
@@ -273,28 +307,16 @@ impl Catalogue {
     }
 
     /// The training settings the rules and the memory model ask about: the config reader
-    /// collects exactly these, at any nesting. A `{each}` key stands for each of the rule's
-    /// `for_each` entries.
+    /// collects exactly these, at any nesting.
     pub fn setting_keys(&self) -> SettingKeys {
-        let mut keys = BTreeSet::new();
-        for loaded in &self.rules {
-            let rule = &loaded.rule;
-            let mut add = |key: &str| match key {
-                "{each}" => keys.extend(rule.for_each.iter().cloned()),
-                key => {
-                    keys.insert(key.to_string());
-                }
-            };
-            setting_keys_of(&rule.when, &mut add);
-            for change in &rule.changes {
-                if let Change::Set { key, .. } = change {
-                    add(key);
-                }
-            }
-        }
+        let mut keys: BTreeSet<String> = self
+            .rules
+            .iter()
+            .flat_map(|loaded| loaded.keys.iter().cloned())
+            .collect();
         if let Some(model) = &self.memory_model {
             for condition in model.conditions() {
-                setting_keys_of(condition, &mut |key| {
+                condition_keys(condition, &[], &mut |key| {
                     keys.insert(key.to_string());
                 });
             }
@@ -304,7 +326,7 @@ impl Catalogue {
     }
 
     pub fn rule(&self, id: &str) -> Option<&LoadedRule> {
-        self.rules.iter().find(|loaded| loaded.rule.id == id)
+        self.rules.iter().find(|loaded| loaded.id == id)
     }
 
     pub fn recommendation(&self, id: &str) -> Option<&Recommendation> {
@@ -323,7 +345,9 @@ impl Catalogue {
         let mut issues = self.rejected.clone();
         let mut seen = BTreeSet::new();
         for loaded in &self.rules {
-            let rule = &loaded.rule;
+            let Some(rule) = loaded.rule() else {
+                continue;
+            };
             let mut issue = |message: String| {
                 issues.push(LintIssue {
                     file: loaded.file.clone(),
@@ -371,15 +395,90 @@ impl Catalogue {
     }
 }
 
-/// Calls `add` with every setting key a condition tests.
-fn setting_keys_of(condition: &Condition, add: &mut impl FnMut(&str)) {
-    match condition {
-        Condition::All(items) | Condition::Any(items) => {
-            items.iter().for_each(|item| setting_keys_of(item, add))
+impl LoadedRule {
+    /// The compiled rule, compiling it on first use.
+    pub fn rule(&self) -> Option<&Rule> {
+        self.compiled
+            .get_or_init(|| {
+                let (core, prose) = self.deferred?;
+                let core: RawCore = serde_json::from_str(core.get()).ok()?;
+                compile::core(core, LazyProse::deferred(prose)).rule
+            })
+            .as_ref()
+    }
+
+    /// Whether the rule may apply to a project that declares these packages (`declared` says
+    /// whether a name, as a rule writes it, is declared).
+    pub fn may_apply(&self, declared: impl Fn(&str) -> bool, names: &[&str]) -> bool {
+        match &self.needs {
+            None => true,
+            Some(needs) => needs.iter().any(|need| {
+                if need.contains('*') {
+                    names.iter().any(|name| super::condition::glob(need, name))
+                } else {
+                    declared(need)
+                }
+            }),
         }
-        Condition::Not(inner) => setting_keys_of(inner, add),
-        Condition::Setting(setting) => add(&setting.key),
+    }
+}
+
+/// The packages one of which a project must declare for `when` to hold (see build.rs's
+/// `needs`, which computes the same from the rule's JSON).
+fn needs(when: &Condition, each: &[String]) -> Option<Vec<String>> {
+    match when {
+        Condition::Package(package) if package.name == "{each}" => Some(each.to_vec()),
+        Condition::Package(package) => Some(vec![package.name.clone()]),
+        Condition::All(items) => items.iter().find_map(|item| needs(item, each)),
+        Condition::Any(items) => {
+            let mut union: Vec<String> = Vec::new();
+            for item in items {
+                for name in needs(item, each)? {
+                    if !union.contains(&name) {
+                        union.push(name);
+                    }
+                }
+            }
+            (!union.is_empty()).then_some(union)
+        }
+        _ => None,
+    }
+}
+
+/// The setting keys a rule tests or sets, in the order build.rs lists them.
+fn setting_keys(rule: &Rule) -> Vec<String> {
+    let mut keys = Vec::new();
+    let mut add = |key: &str| {
+        if !keys.iter().any(|k| k == key) {
+            keys.push(key.to_string());
+        }
+    };
+    condition_keys(&rule.when, &rule.for_each, &mut add);
+    for change in &rule.changes {
+        if let Change::Set { key, .. } = change {
+            each_key(key, &rule.for_each, &mut add);
+        }
+    }
+    keys
+}
+
+/// Calls `add` with every setting key a condition tests, `{each}` standing for each entry.
+fn condition_keys(condition: &Condition, each: &[String], add: &mut impl FnMut(&str)) {
+    match condition {
+        Condition::All(items) | Condition::Any(items) => items
+            .iter()
+            .for_each(|item| condition_keys(item, each, add)),
+        Condition::Not(inner) => condition_keys(inner, each, add),
+        Condition::Setting(setting) => each_key(&setting.key, each, add),
         _ => {}
+    }
+}
+
+fn each_key(key: &str, each: &[String], add: &mut impl FnMut(&str)) {
+    if key == "{each}" {
+        each.iter().for_each(|name| add(name));
+    } else {
+        add(key);
     }
 }
 
@@ -423,13 +522,23 @@ mod tests {
     fn the_compact_form_holds_the_same_rules_as_the_yaml() {
         let compact = Catalogue::builtin().unwrap();
         let full = Catalogue::builtin_with_tests().unwrap();
-        let ids = |c: &Catalogue| -> Vec<(String, String, u64)> {
+        type Summary = (String, String, u64, Option<Vec<String>>, Vec<String>);
+        let ids = |c: &Catalogue| -> Vec<Summary> {
             c.rules
                 .iter()
-                .map(|l| (l.rule.id.clone(), l.file.clone(), l.line))
+                .map(|l| {
+                    let (id, file) = (l.id.clone(), l.file.clone());
+                    (id, file, l.line, l.needs.clone(), l.keys.clone())
+                })
                 .collect()
         };
+        // build.rs's needs and keys, from the JSON, agree with the compiled rules'.
         assert_eq!(ids(&compact), ids(&full));
+        assert_eq!(compact.setting_keys(), full.setting_keys());
+        for loaded in &compact.rules {
+            let rule = loaded.rule().expect("every built-in rule compiles");
+            assert!(!rule.prose.get().title.to_string().is_empty(), "{}", rule.id);
+        }
         assert_eq!(compact.aliases, full.aliases);
         assert!(compact.rules.iter().all(|l| l.tests.is_empty()));
         assert!(full.rules.iter().all(|l| !l.tests.is_empty()));

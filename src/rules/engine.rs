@@ -3,12 +3,12 @@
 
 use std::collections::BTreeSet;
 
-use super::catalogue::{Catalogue, LoadedRule};
+use super::catalogue::Catalogue;
 use super::changes::{distinct, resolve_changes};
 use super::condition::{self, Trace, Truth};
 use super::facts::Facts;
 use super::fold::{components, summary, verdict};
-use super::rule::{Change, Partial};
+use super::rule::{Change, Partial, Rule};
 use super::template::variables;
 use crate::assessment::{
     Assessment, ChangeAt, Finding, MemoryOut, REPORT_SCHEMA_VERSION, RecommendationOut, Status,
@@ -30,10 +30,17 @@ pub fn assess(profile: &Profile, project: &Project, catalogue: &Catalogue) -> As
     let mut findings = Vec::new();
     let mut changes = BTreeSet::new();
     let mut recommended = BTreeSet::new();
+    let declared_names: Vec<&str> = facts.by_name.keys().map(String::as_str).collect();
     for loaded in &catalogue.rules {
-        for fired in fire_all(loaded, &facts) {
+        if !loaded.may_apply(|name| facts.declared(name).next().is_some(), &declared_names) {
+            continue;
+        }
+        let Some(rule) = loaded.rule() else {
+            continue;
+        };
+        for fired in fire_all(rule, &facts) {
             if fired.finding.status >= Status::Warn {
-                recommended.extend(loaded.rule.recommend.iter().cloned());
+                recommended.extend(rule.recommend.iter().cloned());
             }
             changes.extend(fired.changes);
             findings.push(fired.finding);
@@ -83,21 +90,21 @@ pub struct Fired {
 }
 
 /// Evaluates a rule, once per package of its `for_each`, else once.
-pub fn fire_all(loaded: &LoadedRule, facts: &Facts) -> Vec<Fired> {
-    if loaded.rule.partial == Partial::Ignore && facts.use_installed {
+pub fn fire_all(rule: &Rule, facts: &Facts) -> Vec<Fired> {
+    if rule.partial == Partial::Ignore && facts.use_installed {
         let mut declarations_only = facts.clone();
         declarations_only.use_installed = false;
-        return fire_all(loaded, &declarations_only);
+        return fire_all(rule, &declarations_only);
     }
-    if loaded.rule.for_each.is_empty() {
-        return fire(loaded, facts).into_iter().collect();
+    if rule.for_each.is_empty() {
+        return fire(rule, facts).into_iter().collect();
     }
-    expand_each(&loaded.rule.for_each, facts)
+    expand_each(&rule.for_each, facts)
         .iter()
         .filter_map(|each| {
             let mut scoped = facts.clone();
             scoped.each = Some(each.clone());
-            fire(loaded, &scoped)
+            fire(rule, &scoped)
         })
         .collect()
 }
@@ -124,8 +131,7 @@ fn expand_each(entries: &[String], facts: &Facts) -> Vec<String> {
 }
 
 /// Evaluates one rule; `None` when it does not apply.
-fn fire(loaded: &LoadedRule, facts: &Facts) -> Option<Fired> {
-    let rule = &loaded.rule;
+fn fire(rule: &Rule, facts: &Facts) -> Option<Fired> {
     let mut trace = Trace::default();
     let truth = condition::evaluate(&rule.when, facts, &mut trace);
     let status = match (truth, rule.partial, rule.status) {

@@ -52,7 +52,7 @@ pub fn run_tests(catalogue: &Catalogue) -> (usize, Vec<TestFailure>) {
             match run_one(catalogue, loaded, test) {
                 Ok(()) => passed += 1,
                 Err(message) => failures.push(TestFailure {
-                    rule: loaded.rule.id.clone(),
+                    rule: loaded.id.clone(),
                     file: loaded.file.clone(),
                     line: loaded.line,
                     case: index + 1,
@@ -89,7 +89,7 @@ fn run_one(catalogue: &Catalogue, loaded: &LoadedRule, test: &RuleTest) -> Resul
     let got = assessment
         .findings
         .iter()
-        .filter(|finding| finding.rule == loaded.rule.id)
+        .filter(|finding| finding.rule == loaded.id)
         .map(|finding| finding.status)
         .max();
     let got_name = got.map_or("none", |status| status.as_str());
