@@ -38,11 +38,10 @@ pub fn run(command: RulesCommand) -> Result<ExitCode> {
             let list: String = catalogue
                 .rules
                 .iter()
-                .filter_map(|loaded| loaded.rule())
-                .map(|rule| {
-                    let (id, component, title) =
-                        (&rule.id, &rule.component, &rule.prose.get().title);
-                    format!("{id:<44} {component:<22} {:<5} {title}\n", rule.status)
+                .filter_map(|loaded| Some((&loaded.id, loaded.listing()?)))
+                .map(|(id, listing)| {
+                    let (component, title) = (&listing.component, &listing.title);
+                    format!("{id:<44} {component:<22} {:<5} {title}\n", listing.status)
                 })
                 .collect();
             write_plain(&list)?;

@@ -17,6 +17,7 @@ use serde_json::value::RawValue;
 use super::grammar::{RawCore, RawRule, RuleTest};
 use super::memory::MemoryModel;
 use super::rule::{Change, Condition, LazyProse, Rule};
+use crate::assessment::Status;
 use crate::project::SettingKeys;
 use crate::source::{self, SourceError};
 
@@ -395,6 +396,16 @@ impl Catalogue {
     }
 }
 
+/// A line of `rules list`.
+pub struct Listing {
+    /// The component the rule judges.
+    pub component: String,
+    /// What it says when it applies.
+    pub status: Status,
+    /// Its title, placeholders as written.
+    pub title: String,
+}
+
 impl LoadedRule {
     /// The compiled rule, compiling it on first use.
     pub fn rule(&self) -> Option<&Rule> {
@@ -405,6 +416,35 @@ impl LoadedRule {
                 compile::core(core, LazyProse::deferred(prose)).rule
             })
             .as_ref()
+    }
+
+    /// The rule's component, status and title as written, for `rules list`: read from the
+    /// compact form without compiling the rule.
+    pub fn listing(&self) -> Option<Listing> {
+        #[derive(Deserialize)]
+        struct Core {
+            component: String,
+            status: Status,
+        }
+        #[derive(Deserialize)]
+        struct Title {
+            title: String,
+        }
+        if let Some((core, prose)) = self.deferred.filter(|_| self.compiled.get().is_none()) {
+            let core: Core = serde_json::from_str(core.get()).ok()?;
+            let title: Title = serde_json::from_str(prose.get()).ok()?;
+            return Some(Listing {
+                component: core.component,
+                status: core.status,
+                title: title.title,
+            });
+        }
+        let rule = self.rule()?;
+        Some(Listing {
+            component: rule.component.clone(),
+            status: rule.status,
+            title: rule.prose.get().title.to_string(),
+        })
     }
 
     /// Whether the rule may apply to a project that declares these packages (`declared` says
@@ -537,7 +577,11 @@ mod tests {
         assert_eq!(compact.setting_keys(), full.setting_keys());
         for loaded in &compact.rules {
             let rule = loaded.rule().expect("every built-in rule compiles");
-            assert!(!rule.prose.get().title.to_string().is_empty(), "{}", rule.id);
+            assert!(
+                !rule.prose.get().title.to_string().is_empty(),
+                "{}",
+                rule.id
+            );
         }
         assert_eq!(compact.aliases, full.aliases);
         assert!(compact.rules.iter().all(|l| l.tests.is_empty()));

@@ -20,7 +20,7 @@ mod selftest;
 mod template;
 mod versions;
 
-pub use catalogue::{Catalogue, LintIssue, LoadedRule, Recommendation};
+pub use catalogue::{Catalogue, LintIssue, Listing, LoadedRule, Recommendation};
 pub use engine::{assess, judge};
 pub use facts::judged_python_version;
 pub use memory::MemoryEstimate;
