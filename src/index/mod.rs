@@ -2,18 +2,32 @@
 //! wheels exist for which Python, OS, architecture, glibc and macOS version, what each release
 //! requires, and what pip would install on a target.
 //!
+//! - [`knowledge`]: the snapshot compiled into the binary, overlaid by `refresh`'s cache; read
+//!   lazily, one package at a time, never from the network.
 //! - [`install`]: what an installer picks on a [`Target`]; [`requires`]: a release's
 //!   `Requires-Dist` with markers evaluated for the target; [`tags`]: wheel-tag compatibility.
-//! - [`package`] and [`format`]: one package's releases, and the text file that holds them.
+//! - [`refresh`] (with [`http`], [`simple`], [`metadata`]): reading an index into a folder of
+//!   files in the [`format`] the snapshot uses; [`command`] is `mlcompat refresh`.
 
+pub mod cache;
+pub mod command;
 pub mod format;
+pub mod http;
 pub mod install;
+pub mod knowledge;
+pub mod list;
+pub mod metadata;
 pub mod package;
+pub mod refresh;
 pub mod requires;
+pub mod simple;
 pub mod tags;
 pub mod target;
+pub mod wheel;
 
+pub use command::RefreshArgs;
 pub use install::{Choice, Outcome, Why, choose};
+pub use knowledge::{Knowledge, snapshot_as_of};
 pub use package::{Package, Release};
 pub use requires::requires_dist;
 pub use target::{Implementation, Libc, Target};

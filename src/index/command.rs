@@ -1,0 +1,216 @@
+//! `mlcompat refresh`: its arguments and the glue from them to [`super::refresh::run`], with
+//! progress on stderr and the summary on stdout. The CLI module only hands the arguments over.
+
+use std::collections::BTreeSet;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use super::cache;
+use super::http::Client;
+use super::knowledge::Knowledge;
+use super::list::{CATALOGUE, EVERY_RELEASE, PackageList};
+use super::refresh::{self, PYPI, Plan, RefreshError};
+use crate::project::{self, Installer};
+
+/// Arguments of `mlcompat refresh`.
+#[derive(Clone, Debug, clap::Args)]
+pub struct RefreshArgs {
+    /// The project whose packages to refresh, with the packages the rules know.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// The simple index to read (default: UV_INDEX_URL, else PIP_INDEX_URL, else PyPI).
+    #[arg(long, value_name = "URL")]
+    pub index_url: Option<String>,
+    /// Every package of mlcompat's built-in list (index/packages.txt), not only the rules'.
+    #[arg(long)]
+    pub all: bool,
+    /// Write the package files into DIR instead of the cache (scripts/snapshot-index.sh writes
+    /// index/snapshot/ this way).
+    #[arg(long, value_name = "DIR", hide = true)]
+    pub out: Option<PathBuf>,
+    /// Only these packages (repeatable): to rebuild part of the snapshot.
+    #[arg(long, value_name = "NAME", hide = true)]
+    pub only: Vec<String>,
+    /// Stop reading metadata after this many requests (package pages are still read).
+    #[arg(long, value_name = "N", hide = true)]
+    pub max_requests: Option<usize>,
+    /// Milliseconds to wait before each request, to be gentle with the index.
+    #[arg(long, value_name = "MS", default_value_t = 0, hide = true)]
+    pub delay_ms: u64,
+}
+
+/// The index URL: `--index-url`, else `UV_INDEX_URL`, else `PIP_INDEX_URL`, else PyPI.
+pub fn index_url(flag: Option<&str>, var: &dyn Fn(&str) -> Option<String>) -> String {
+    flag.map(str::to_string)
+        .or_else(|| var("UV_INDEX_URL"))
+        .or_else(|| var("PIP_INDEX_URL"))
+        .map(|url| url.trim().to_string())
+        .filter(|url| !url.is_empty())
+        .unwrap_or_else(|| PYPI.to_string())
+}
+
+/// Runs `mlcompat refresh`: 0 when every package was read (some may not be on the index), 2 when
+/// the index could not be reached or a package could not be read.
+pub fn run(args: &RefreshArgs) -> ExitCode {
+    let list = PackageList::builtin();
+    let mut names: Vec<String> = if !args.only.is_empty() {
+        args.only
+            .iter()
+            .map(|n| project::normalize_name(n))
+            .collect()
+    } else if args.all {
+        list.all()
+    } else {
+        list.section(CATALOGUE)
+    };
+    if args.only.is_empty() && (args.out.is_none() || args.path != std::path::Path::new(".")) {
+        match project::scan(&args.path) {
+            Ok(scanned) => names.extend(
+                scanned
+                    .packages
+                    .iter()
+                    .filter(|p| p.installer == Installer::Pip && p.url.is_none())
+                    .map(|p| p.name.clone()),
+            ),
+            Err(error) => {
+                eprintln!("error: {error}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let mut seen = BTreeSet::new();
+    names.retain(|name| !name.is_empty() && seen.insert(name.clone()));
+    let (out, summary_file) = match (&args.out, cache::index_dir()) {
+        (Some(out), _) => (out.clone(), "_snapshot.txt"),
+        (None, Some(dir)) => (dir, cache::REFRESH_FILE),
+        (None, None) => {
+            eprintln!("error: no cache folder: set MLCOMPAT_CACHE_DIR (no home folder is known)");
+            return ExitCode::from(2);
+        }
+    };
+    let plan = Plan {
+        index_url: index_url(args.index_url.as_deref(), &|key| std::env::var(key).ok()),
+        names,
+        every_release: list.section(EVERY_RELEASE).into_iter().collect(),
+        out: out.clone(),
+        summary_file: summary_file.to_string(),
+        as_of: refresh::today(),
+        max_requests: args.max_requests,
+    };
+    let known = Knowledge::with_cache(Some(out.clone()));
+    let mut client = Client::new();
+    client.delay = Duration::from_millis(args.delay_ms);
+    let terminal = std::io::stderr().is_terminal();
+    let mut progress = |done: usize, total: usize, name: &str| {
+        let mut err = std::io::stderr().lock();
+        if terminal {
+            let width = 30;
+            let filled = done * width / total.max(1);
+            let _ = write!(
+                err,
+                "\r\x1b[K[{}{}] {done}/{total} {name}",
+                "#".repeat(filled),
+                " ".repeat(width - filled)
+            );
+            if done == total {
+                let _ = writeln!(err);
+            }
+        } else if done < total {
+            let _ = writeln!(err, "[{}/{total}] {name}", done + 1);
+        }
+    };
+    let summary = match refresh::run(
+        &plan,
+        &mut client,
+        &|name| known.package(name),
+        &mut progress,
+    ) {
+        Ok(summary) => summary,
+        Err(RefreshError::Unreachable(error)) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(
+        stdout,
+        "Read {} packages from {} into {} ({} requests).",
+        plan.names.len() - summary.not_found.len() - summary.failed.len(),
+        plan.index_url,
+        out.display(),
+        summary.requests
+    );
+    for (name, versions) in &summary.changed {
+        let shown: Vec<String> = versions
+            .iter()
+            .rev()
+            .take(5)
+            .map(ToString::to_string)
+            .collect();
+        let more = if versions.len() > 5 { ", …" } else { "" };
+        let _ = writeln!(
+            stdout,
+            "  {name}: {} new release{} ({}{more})",
+            versions.len(),
+            if versions.len() == 1 { "" } else { "s" },
+            shown.join(", ")
+        );
+    }
+    let _ = writeln!(stdout, "{} unchanged.", summary.unchanged);
+    if !summary.not_found.is_empty() {
+        let _ = writeln!(
+            stdout,
+            "Not on this index: {}",
+            summary.not_found.join(", ")
+        );
+    }
+    if summary.budget_reached {
+        let _ = writeln!(
+            stdout,
+            "The request budget ran out: some Requires-Dist was not read."
+        );
+    }
+    for (what, why) in &summary.metadata_failed {
+        let _ = writeln!(stdout, "No Requires-Dist for {what}: {why}");
+    }
+    for (name, error) in &summary.failed {
+        eprintln!("error: {name}: {error}");
+    }
+    if summary.failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_index_url_comes_from_the_flag_then_uv_then_pip() {
+        let vars = |uv: Option<&'static str>, pip: Option<&'static str>| {
+            move |key: &str| match key {
+                "UV_INDEX_URL" => uv.map(str::to_string),
+                "PIP_INDEX_URL" => pip.map(str::to_string),
+                _ => None,
+            }
+        };
+        assert_eq!(
+            index_url(Some("http://f/"), &vars(Some("http://u/"), None)),
+            "http://f/"
+        );
+        assert_eq!(
+            index_url(None, &vars(Some("http://u/"), Some("http://p/"))),
+            "http://u/"
+        );
+        assert_eq!(index_url(None, &vars(None, Some("http://p/"))), "http://p/");
+        assert_eq!(index_url(None, &vars(None, None)), PYPI);
+    }
+}

@@ -1,0 +1,269 @@
+//! Fetching packages from an index into a folder of index files: one page request per package
+//! (JSON first, HTML as the fallback), then the metadata files that are not known yet, each file
+//! written atomically. `mlcompat refresh` and the snapshot script both run this, one request at a
+//! time.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use pep440_rs::Version;
+
+use super::cache;
+use super::format;
+use super::http::{ACCEPT_PAGE, Fetch, HttpError};
+use super::metadata;
+use super::package::Package;
+use super::simple::{self, MetadataSource, Page};
+use super::wheel;
+use crate::source;
+
+/// The index used when none is configured.
+pub const PYPI: &str = "https://pypi.org/simple/";
+
+/// The biggest package page read (torch's JSON page is about 3 MB).
+const PAGE_LIMIT: u64 = 64 << 20;
+/// The biggest metadata file read (they are a few kilobytes; some embed a long README).
+const METADATA_LIMIT: u64 = 4 << 20;
+
+/// What to fetch, from where, into where.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// The simple index's base URL (`https://pypi.org/simple/`).
+    pub index_url: String,
+    /// Normalized package names, each fetched once, in this order.
+    pub names: Vec<String>,
+    /// Packages whose `Requires-Dist` is read for every release, not only the newest.
+    pub every_release: BTreeSet<String>,
+    /// The folder the package files go into.
+    pub out: PathBuf,
+    /// The file naming the date and source of the run (`_refresh.txt`, `_snapshot.txt`).
+    pub summary_file: String,
+    /// Today, `YYYY-MM-DD`.
+    pub as_of: String,
+    /// The most requests to send: once reached, metadata is no longer read (package pages still
+    /// are, so every listed package stays known).
+    pub max_requests: Option<usize>,
+}
+
+/// Why one package could not be refreshed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PackageError {
+    #[error("not on this index")]
+    NotFound,
+    #[error("the index answered HTTP {0}")]
+    Status(u16),
+    #[error(transparent)]
+    Http(#[from] HttpError),
+    #[error("{0}")]
+    BadPage(String),
+    #[error("cannot write its file: {0}")]
+    Write(String),
+}
+
+/// Why a refresh stopped before the end.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RefreshError {
+    #[error("{0}")]
+    Unreachable(HttpError),
+    #[error("cannot write to {0}")]
+    Folder(String),
+}
+
+/// What a refresh did.
+#[derive(Clone, Debug, Default)]
+pub struct Summary {
+    /// Packages with releases the previous knowledge did not have: `(name, new versions)`.
+    pub changed: Vec<(String, Vec<Version>)>,
+    /// Packages read whose releases were all known already.
+    pub unchanged: usize,
+    pub not_found: Vec<String>,
+    pub failed: Vec<(String, PackageError)>,
+    /// Metadata files that could not be read: `(package, what happened)`; the release is kept
+    /// without `Requires-Dist`.
+    pub metadata_failed: Vec<(String, String)>,
+    /// The request budget ran out, so some metadata was not read.
+    pub budget_reached: bool,
+    pub requests: usize,
+}
+
+/// Runs `plan`: `previous` gives what was known before (for the summary, and so that metadata
+/// already read is not fetched again); `progress` is told `(done, total, name)` before each
+/// package. Stops early only when the index cannot be reached at all.
+pub fn run(
+    plan: &Plan,
+    fetch: &mut dyn Fetch,
+    previous: &dyn Fn(&str) -> Option<Package>,
+    progress: &mut dyn FnMut(usize, usize, &str),
+) -> Result<Summary, RefreshError> {
+    std::fs::create_dir_all(&plan.out)
+        .map_err(|e| RefreshError::Folder(format!("{}: {e}", plan.out.display())))?;
+    let mut summary = Summary::default();
+    let mut reached = false;
+    for (i, name) in plan.names.iter().enumerate() {
+        progress(i, plan.names.len(), name);
+        let before = previous(name);
+        match one(plan, fetch, name, before.as_ref(), &mut summary) {
+            Ok(package) => {
+                reached = true;
+                let new: Vec<Version> = package
+                    .new_since(before.as_ref())
+                    .into_iter()
+                    .cloned()
+                    .collect();
+                if new.is_empty() {
+                    summary.unchanged += 1;
+                } else {
+                    summary.changed.push((name.clone(), new));
+                }
+            }
+            Err(PackageError::NotFound) => {
+                reached = true;
+                summary.not_found.push(name.clone());
+            }
+            Err(PackageError::Http(error @ HttpError::Unreachable { .. })) if !reached => {
+                return Err(RefreshError::Unreachable(error));
+            }
+            Err(error) => {
+                if !matches!(error, PackageError::Http(_)) {
+                    reached = true;
+                }
+                summary.failed.push((name.clone(), error));
+            }
+        }
+    }
+    progress(plan.names.len(), plan.names.len(), "");
+    summary.requests = fetch.requests();
+    let mut text = format!(
+        "as-of {}\nsource {}\npackages {}\nrequests {}\n",
+        plan.as_of,
+        plan.index_url,
+        plan.names.len() - summary.not_found.len() - summary.failed.len(),
+        summary.requests
+    );
+    if !summary.not_found.is_empty() {
+        text.push_str(&format!("not-found {}\n", summary.not_found.join(" ")));
+    }
+    source::write_atomically(&plan.out.join(&plan.summary_file), &text)
+        .map_err(|e| RefreshError::Folder(e.to_string()))?;
+    Ok(summary)
+}
+
+/// The URL of a package's page: `{index}/{name}/`.
+pub fn page_url(index_url: &str, name: &str) -> String {
+    format!("{}/{name}/", index_url.trim_end_matches('/'))
+}
+
+/// Fetches, completes and writes one package.
+fn one(
+    plan: &Plan,
+    fetch: &mut dyn Fetch,
+    name: &str,
+    before: Option<&Package>,
+    summary: &mut Summary,
+) -> Result<Package, PackageError> {
+    let url = page_url(&plan.index_url, name);
+    let response = fetch.get(&url, ACCEPT_PAGE, PAGE_LIMIT)?;
+    match response.status {
+        200 => {}
+        404 | 410 => return Err(PackageError::NotFound),
+        status => return Err(PackageError::Status(status)),
+    }
+    let parsed = if response.content_type.contains("json") {
+        simple::parse_json(name, &url, &response.body)
+    } else {
+        simple::parse_html(name, &url, &response.body)
+    };
+    let Page {
+        mut package,
+        metadata: metadata_urls,
+    } = parsed.map_err(|e| PackageError::BadPage(e.0))?;
+    package.source = plan.index_url.clone();
+    package.as_of = plan.as_of.clone();
+    // Metadata read before stays: a published file never changes.
+    if let Some(before) = before {
+        for release in &mut package.releases {
+            if let Some(old) = before.release(&release.version) {
+                release.requires_dist.clone_from(&old.requires_dist);
+            }
+        }
+    }
+    let newest = package.newest().map(|r| r.version.clone());
+    let every = plan.every_release.contains(name);
+    for release in &mut package.releases {
+        if release.requires_dist.is_some() || !(every || Some(&release.version) == newest.as_ref())
+        {
+            continue;
+        }
+        let Some(source) = metadata_urls.get(&release.version) else {
+            continue;
+        };
+        if plan.max_requests.is_some_and(|max| fetch.requests() >= max) {
+            summary.budget_reached = true;
+            continue;
+        }
+        let text = match source {
+            MetadataSource::File(url) => match fetch.get(url, "*/*", METADATA_LIMIT) {
+                Ok(response) if response.status == 200 => Ok(response.body),
+                Ok(response) => Err(format!("HTTP {}", response.status)),
+                Err(error) => Err(error.to_string()),
+            },
+            MetadataSource::Wheel(url) => wheel::fetch_metadata(fetch, url),
+        };
+        match text {
+            Ok(text) => release.requires_dist = Some(metadata::requires_dist(&text)),
+            Err(why) => summary
+                .metadata_failed
+                .push((format!("{name} {}", release.version), why)),
+        }
+    }
+    source::write_atomically(
+        &cache::package_file(&plan.out, name),
+        &format::write(&package),
+    )
+    .map_err(|e| PackageError::Write(e.to_string()))?;
+    Ok(package)
+}
+
+/// Today's date in UTC, `YYYY-MM-DD`, from the system clock.
+pub fn today() -> String {
+    let days = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() / 86_400)
+        .unwrap_or(0);
+    civil_date(days as i64)
+}
+
+/// Days since 1970-01-01 → `YYYY-MM-DD` (the proleptic Gregorian calendar).
+pub fn civil_date(days: i64) -> String {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(civil_date(0), "1970-01-01");
+        assert_eq!(civil_date(11_016), "2000-02-29");
+        assert_eq!(civil_date(20_789), "2026-12-02");
+    }
+
+    #[test]
+    fn page_urls() {
+        assert_eq!(
+            page_url("https://pypi.org/simple/", "torch"),
+            "https://pypi.org/simple/torch/"
+        );
+        assert_eq!(page_url("http://h/simple", "a-b"), "http://h/simple/a-b/");
+    }
+}
