@@ -10,6 +10,9 @@ pub const PACKAGES_TXT: &str = include_str!("../../index/packages.txt");
 pub const CATALOGUE: &str = "catalogue";
 /// The section naming packages whose `Requires-Dist` is kept for every release.
 pub const EVERY_RELEASE: &str = "every-release-metadata";
+/// The section naming conda-only packages the rules match: listed so that a check can tell them
+/// from forgotten names, never fetched.
+pub const CONDA_ONLY: &str = "conda-only";
 
 /// The parsed list.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -56,11 +59,12 @@ impl PackageList {
             .collect()
     }
 
-    /// Every name once, in file order.
+    /// Every name to fetch once, in file order ([`CONDA_ONLY`] left out).
     pub fn all(&self) -> Vec<String> {
         let mut seen = std::collections::BTreeSet::new();
         self.sections
             .iter()
+            .filter(|(section, _)| section != CONDA_ONLY)
             .flat_map(|(_, names)| names.iter())
             .filter(|name| seen.insert(name.as_str()))
             .cloned()
@@ -74,8 +78,10 @@ mod tests {
 
     #[test]
     fn sections_names_and_comments() {
-        let list =
-            PackageList::parse("stray\n[a]\n# c\nTorch_Vision  # why\n\n[b]\ntorch\n[a]\nx\n");
+        let list = PackageList::parse(
+            "stray\n[a]\n# c\nTorch_Vision  # why\n\n[b]\ntorch\n[a]\nx\n[conda-only]\nc\n",
+        );
+        assert_eq!(list.section(CONDA_ONLY), vec!["c"]);
         assert_eq!(list.section("a"), vec!["torch-vision", "x"]);
         assert_eq!(list.section(""), vec!["stray"]);
         assert_eq!(list.all(), vec!["stray", "torch-vision", "torch", "x"]);
