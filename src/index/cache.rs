@@ -29,6 +29,19 @@ pub fn cache_root(var: &dyn Fn(&str) -> Option<std::ffi::OsString>) -> Option<Pa
         .or_else(|| set("HOME").map(|h| h.join(".cache/mlcompat")))
 }
 
+/// Whether `name` can be a PEP 503 normalized package name: lower-case ASCII letters, digits and
+/// single dashes inside. Names come from projects written by strangers, and become file names
+/// and URL paths: `../../x` or `a/b` must never reach either.
+pub fn is_package_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 200
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+}
+
 /// The file of one package in an index folder (`torch.txt`).
 pub fn package_file(dir: &Path, name: &str) -> PathBuf {
     dir.join(format!("{name}.txt"))
@@ -41,6 +54,28 @@ pub const REFRESH_FILE: &str = "_refresh.txt";
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_normalized_names_become_file_names() {
+        for good in ["torch", "nvidia-cublas-cu12", "3to2"] {
+            assert!(is_package_name(good), "{good}");
+        }
+        for bad in [
+            "",
+            "..",
+            "../x",
+            "a/b",
+            "a\\b",
+            "Torch",
+            "-a",
+            "a-",
+            "a_b",
+            "é",
+            "_snapshot",
+        ] {
+            assert!(!is_package_name(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn the_cache_folder_follows_the_environment() {

@@ -78,7 +78,7 @@ impl Knowledge {
     /// it. A broken cache file is passed over with a note.
     pub fn package(&self, name: &str) -> Option<Package> {
         let name = crate::project::normalize_name(name);
-        if name.is_empty() || name.starts_with('_') {
+        if !cache::is_package_name(&name) {
             return None;
         }
         let builtin = snapshot_text(&name).and_then(|text| format::read(text).ok());

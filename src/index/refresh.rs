@@ -58,6 +58,8 @@ pub enum PackageError {
     BadPage(String),
     #[error("cannot write its file: {0}")]
     Write(String),
+    #[error("is not a package name")]
+    BadName,
 }
 
 /// Why a refresh stopped before the end.
@@ -124,7 +126,7 @@ pub fn run(
                 return Err(RefreshError::Unreachable(error));
             }
             Err(error) => {
-                if !matches!(error, PackageError::Http(_)) {
+                if !matches!(error, PackageError::Http(_) | PackageError::BadName) {
                     reached = true;
                 }
                 summary.failed.push((name.clone(), error));
@@ -161,6 +163,9 @@ fn one(
     before: Option<&Package>,
     summary: &mut Summary,
 ) -> Result<Package, PackageError> {
+    if !cache::is_package_name(name) {
+        return Err(PackageError::BadName);
+    }
     let url = page_url(&plan.index_url, name);
     let response = fetch.get(&url, ACCEPT_PAGE, PAGE_LIMIT)?;
     match response.status {
@@ -256,6 +261,56 @@ mod tests {
         assert_eq!(civil_date(0), "1970-01-01");
         assert_eq!(civil_date(11_016), "2000-02-29");
         assert_eq!(civil_date(20_789), "2026-12-02");
+    }
+
+    /// A fetcher that must not be called.
+    struct Nothing;
+
+    impl Fetch for Nothing {
+        fn get(
+            &mut self,
+            url: &str,
+            _: &str,
+            _: u64,
+        ) -> Result<super::super::http::Response, HttpError> {
+            panic!("fetched {url}")
+        }
+        fn get_range(
+            &mut self,
+            url: &str,
+            _: &str,
+            _: u64,
+        ) -> Result<super::super::http::RangeResponse, HttpError> {
+            panic!("fetched {url}")
+        }
+        fn requests(&self) -> usize {
+            0
+        }
+    }
+
+    #[test]
+    fn names_that_are_not_package_names_are_never_fetched_or_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("cache");
+        let plan = Plan {
+            index_url: PYPI.into(),
+            names: vec!["../escape".into(), "a/b".into(), "".into()],
+            every_release: BTreeSet::new(),
+            out: out.clone(),
+            summary_file: "_refresh.txt".into(),
+            as_of: "2026-12-02".into(),
+            max_requests: None,
+        };
+        let summary = run(&plan, &mut Nothing, &|_| None, &mut |_, _, _| {}).unwrap();
+        assert_eq!(summary.failed.len(), 3);
+        assert!(
+            summary
+                .failed
+                .iter()
+                .all(|(_, e)| *e == PackageError::BadName)
+        );
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1);
     }
 
     #[test]
