@@ -321,3 +321,17 @@ fn a_newer_cache_file_overlays_the_snapshot_and_a_broken_one_is_passed_over() {
         knowledge::snapshot_as_of()
     );
 }
+
+/// `check` loads only the packages a project names: looking up a few of the biggest packages,
+/// with the snapshot embedded, stays within a few milliseconds even in a debug build.
+#[test]
+fn looking_up_packages_parses_only_those() {
+    let knowledge = Knowledge::builtin();
+    let start = std::time::Instant::now();
+    for name in ["torch", "torchvision", "transformers", "numpy", "bitsandbytes", "peft"] {
+        assert!(knowledge.package(name).is_some(), "{name}");
+    }
+    let elapsed = start.elapsed();
+    eprintln!("six lookups: {elapsed:?}");
+    assert!(elapsed < std::time::Duration::from_millis(250), "{elapsed:?}");
+}
