@@ -6,7 +6,7 @@ use std::str::FromStr;
 use pep440_rs::Version;
 use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder};
 
-use crate::profile::{Arch, Os};
+use crate::profile::{Arch, Os, Profile};
 
 /// The glibc assumed for a Linux target that does not state its libc: manylinux2014's floor,
 /// met by every maintained distribution (DESIGN.md, "Knowledge from the package index").
@@ -25,6 +25,29 @@ pub enum Implementation {
 pub enum Libc {
     Glibc(u32, u32),
     Musl(u32, u32),
+}
+
+impl Libc {
+    /// From a family (`glibc`, `musl`) and a version (`2.35`); `None` for anything else.
+    pub fn parse(family: &str, version: &str) -> Option<Libc> {
+        let (major, minor) = major_minor(version)?;
+        match family.trim().to_ascii_lowercase().as_str() {
+            "glibc" | "gnu" => Some(Libc::Glibc(major, minor)),
+            "musl" => Some(Libc::Musl(major, minor)),
+            _ => None,
+        }
+    }
+}
+
+/// `"14.5"` → `(14, 5)`, `"26"` → `(26, 0)`, `"2.35"` → `(2, 35)`.
+pub fn major_minor(version: &str) -> Option<(u32, u32)> {
+    let mut parts = version.trim().split('.');
+    let major = parts.next()?.parse().ok()?;
+    let minor = match parts.next() {
+        Some(minor) => minor.parse().ok()?,
+        None => 0,
+    };
+    Some((major, minor))
 }
 
 /// What an installer knows about the machine when it picks a file.
@@ -56,6 +79,18 @@ impl Target {
             libc: None,
             macos: None,
         })
+    }
+
+    /// The target of a saved or probed machine running `python` (the Python the project runs
+    /// on). `None` when the profile does not say its OS or architecture, or the version does not
+    /// parse. The libc is left unknown: set [`Target::libc`] from the profile once it states it.
+    pub fn for_profile(profile: &Profile, python: &str) -> Option<Target> {
+        let os = profile.system.os?;
+        let mut target = Target::cpython(python, os, profile.system.arch?)?;
+        if os == Os::Macos {
+            target.macos = profile.system.os_version.as_deref().and_then(major_minor);
+        }
+        Some(target)
     }
 
     /// `(major, minor)` of the interpreter: `3.13.5` → `(3, 13)`.
@@ -124,5 +159,30 @@ impl Target {
             sys_platform,
         })
         .ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_libcs_and_profiles() {
+        assert_eq!(major_minor("14.5"), Some((14, 5)));
+        assert_eq!(major_minor("26"), Some((26, 0)));
+        assert_eq!(major_minor("14.5.1"), Some((14, 5)));
+        assert_eq!(major_minor("x"), None);
+        assert_eq!(Libc::parse("glibc", "2.35"), Some(Libc::Glibc(2, 35)));
+        assert_eq!(Libc::parse("musl", "1.2"), Some(Libc::Musl(1, 2)));
+        assert_eq!(Libc::parse("bionic", "1"), None);
+        let mut profile = Profile::default();
+        assert!(Target::for_profile(&profile, "3.13.5").is_none());
+        profile.system.os = Some(Os::Macos);
+        profile.system.arch = Some(Arch::Arm64);
+        profile.system.os_version = Some("14.5".into());
+        let target = Target::for_profile(&profile, "3.13.5").unwrap();
+        assert_eq!(target.macos, Some((14, 5)));
+        assert_eq!(target.describe(), "CPython 3.13 on macOS arm64");
+        assert!(target.marker_environment().is_some());
     }
 }
