@@ -8,6 +8,7 @@
 #   scripts/snapshot-index.sh                 # every package, from PyPI
 #   scripts/snapshot-index.sh --only torch    # some packages only (repeat --only)
 #   INDEX_URL=https://mirror.example/simple/ scripts/snapshot-index.sh
+#   CARGO_PROFILE=dev scripts/snapshot-index.sh --only torch   # skip the slow release build
 #
 # Then review `git diff --stat index/snapshot/` and commit it with its date.
 set -euo pipefail
@@ -15,7 +16,8 @@ cd "$(dirname "$0")/.."
 index_url="${INDEX_URL:-https://pypi.org/simple/}"
 delay_ms="${DELAY_MS:-100}"
 max_requests="${MAX_REQUESTS:-1500}"
-cargo run --release --quiet -- refresh --all \
+profile="${CARGO_PROFILE:-release}"
+cargo run --profile "$profile" --quiet -- refresh --all \
     --index-url "$index_url" \
     --out index/snapshot \
     --delay-ms "$delay_ms" \
