@@ -189,7 +189,7 @@ fn plan(base: &str, names: &[&str], out: &Path) -> Plan {
         names: names.iter().map(|n| n.to_string()).collect(),
         every_release: ["demo".to_string()].into_iter().collect(),
         out: out.to_path_buf(),
-        summary_file: "_refresh.txt".into(),
+        summary_file: Some("_refresh.txt".into()),
         as_of: "2099-01-01".into(),
         max_requests: None,
     }

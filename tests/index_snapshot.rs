@@ -328,10 +328,20 @@ fn a_newer_cache_file_overlays_the_snapshot_and_a_broken_one_is_passed_over() {
 fn looking_up_packages_parses_only_those() {
     let knowledge = Knowledge::builtin();
     let start = std::time::Instant::now();
-    for name in ["torch", "torchvision", "transformers", "numpy", "bitsandbytes", "peft"] {
+    for name in [
+        "torch",
+        "torchvision",
+        "transformers",
+        "numpy",
+        "bitsandbytes",
+        "peft",
+    ] {
         assert!(knowledge.package(name).is_some(), "{name}");
     }
     let elapsed = start.elapsed();
     eprintln!("six lookups: {elapsed:?}");
-    assert!(elapsed < std::time::Duration::from_millis(250), "{elapsed:?}");
+    assert!(
+        elapsed < std::time::Duration::from_millis(250),
+        "{elapsed:?}"
+    );
 }

@@ -95,7 +95,7 @@ pub fn run(args: &RefreshArgs) -> ExitCode {
         names,
         every_release: list.section(EVERY_RELEASE).into_iter().collect(),
         out: out.clone(),
-        summary_file: summary_file.to_string(),
+        summary_file: args.only.is_empty().then(|| summary_file.to_string()),
         as_of: refresh::today(),
         max_requests: args.max_requests,
     };

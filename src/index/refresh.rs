@@ -36,8 +36,9 @@ pub struct Plan {
     pub every_release: BTreeSet<String>,
     /// The folder the package files go into.
     pub out: PathBuf,
-    /// The file naming the date and source of the run (`_refresh.txt`, `_snapshot.txt`).
-    pub summary_file: String,
+    /// The file naming the date and source of the run (`_refresh.txt`, `_snapshot.txt`); `None`
+    /// for a partial run, which must not make the whole folder look that new.
+    pub summary_file: Option<String>,
     /// Today, `YYYY-MM-DD`.
     pub as_of: String,
     /// The most requests to send: once reached, metadata is no longer read (package pages still
@@ -145,8 +146,10 @@ pub fn run(
     if !summary.not_found.is_empty() {
         text.push_str(&format!("not-found {}\n", summary.not_found.join(" ")));
     }
-    source::write_atomically(&plan.out.join(&plan.summary_file), &text)
-        .map_err(|e| RefreshError::Folder(e.to_string()))?;
+    if let Some(file) = &plan.summary_file {
+        source::write_atomically(&plan.out.join(file), &text)
+            .map_err(|e| RefreshError::Folder(e.to_string()))?;
+    }
     Ok(summary)
 }
 
@@ -297,7 +300,7 @@ mod tests {
             names: vec!["../escape".into(), "a/b".into(), "".into()],
             every_release: BTreeSet::new(),
             out: out.clone(),
-            summary_file: "_refresh.txt".into(),
+            summary_file: Some("_refresh.txt".into()),
             as_of: "2026-12-02".into(),
             max_requests: None,
         };
