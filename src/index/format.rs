@@ -33,7 +33,9 @@ const MAGIC: &str = "mlcompat-index 1";
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("line {line}: {message}")]
 pub struct FormatError {
+    /// The 1-based line where reading stopped.
     pub line: usize,
+    /// What was wrong with it.
     pub message: String,
 }
 

@@ -17,8 +17,11 @@ pub const ACCEPT_PAGE: &str = "application/vnd.pypi.simple.v1+json, \
 /// What a GET brought back.
 #[derive(Debug)]
 pub struct Response {
+    /// The HTTP status; only a 200 has a body.
     pub status: u16,
+    /// `Content-Type`, lower-cased: decides between the JSON and the HTML page.
     pub content_type: String,
+    /// The body, at most the limit asked for.
     pub body: String,
 }
 
@@ -29,6 +32,7 @@ pub struct RangeResponse {
     pub status: u16,
     /// Where the bytes start in the whole file (from `Content-Range`).
     pub start: Option<u64>,
+    /// The bytes, at most the limit asked for.
     pub body: Vec<u8>,
 }
 
@@ -47,14 +51,27 @@ pub fn content_range_start(header: &str) -> Option<u64> {
 /// Why a GET brought nothing back.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HttpError {
+    /// No answer: no route, refused, timed out, or TLS failed.
     #[error("cannot reach {url}: {message}")]
-    Unreachable { url: String, message: String },
+    Unreachable {
+        /// The URL asked for.
+        url: String,
+        /// What the client said (no route, refused, timed out, TLS, ...).
+        message: String,
+    },
+    /// The answer was bigger than the cap.
     #[error("{url} answered with more than {limit} bytes")]
-    TooBig { url: String, limit: u64 },
+    TooBig {
+        /// The URL asked for.
+        url: String,
+        /// The cap, in bytes.
+        limit: u64,
+    },
 }
 
 /// Something that can GET a URL: the real client, or a stand-in in tests.
 pub trait Fetch {
+    /// GET `url` with this `Accept` header, reading at most `limit` bytes of body.
     fn get(&mut self, url: &str, accept: &str, limit: u64) -> Result<Response, HttpError>;
     /// GET with a `Range` header (`bytes=-65536`, `bytes=100-199`); at most `limit` bytes.
     fn get_range(&mut self, url: &str, range: &str, limit: u64)
@@ -72,6 +89,7 @@ pub struct Client {
 }
 
 impl Client {
+    /// A client with the timeouts above, the platform's certificate store, and no delay.
     pub fn new() -> Client {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .timeout_global(Some(REQUEST_TIMEOUT))

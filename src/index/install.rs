@@ -21,14 +21,21 @@ pub enum Outcome {
     /// A wheel installs: the release, its `python-abi-platform` tag, and the glibc or macOS
     /// version the wheel needs.
     Wheel {
+        /// The release.
         version: Version,
+        /// The chosen wheel's `python-abi-platform` tag, as in its file name.
         tag: String,
+        /// The glibc it needs (`manylinux_2_28` → `(2, 28)`).
         glibc: Option<(u32, u32)>,
+        /// The macOS it needs (`macosx_14_0_arm64` → `(14, 0)`).
         macos: Option<(u32, u32)>,
     },
     /// Only the source distribution fits: the installer builds it (a compiler, and for CUDA
     /// extensions a CUDA toolkit, may be needed).
-    Sdist { version: Version },
+    Sdist {
+        /// The release whose sdist is built.
+        version: Version,
+    },
     /// Nothing installs.
     Nothing(Why),
 }
@@ -39,19 +46,28 @@ pub enum Why {
     /// No release is in the allowed set (or the package has no releases).
     NoRelease,
     /// Every allowed release is yanked, and none is pinned with `==`.
-    Yanked { version: Version },
+    Yanked {
+        /// The newest allowed release.
+        version: Version,
+    },
     /// The newest allowed release's `Requires-Python` excludes the target's Python.
     RequiresPython {
+        /// The newest allowed release that is not yanked.
         version: Version,
+        /// Its `Requires-Python`.
         requires_python: String,
     },
     /// The newest allowed release has no wheel for the target and no sdist.
-    NoFile { version: Version },
+    NoFile {
+        /// The newest allowed release for this Python.
+        version: Version,
+    },
 }
 
 /// The answer, with what was assumed to reach it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Choice {
+    /// What installs, or why nothing does.
     pub outcome: Outcome,
     /// The nearest release with a wheel for the target (not yanked, not a pre-release, admitting
     /// the Python), when the outcome is not a wheel: the first one after the release the outcome

@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! Knowledge from the package index (DESIGN.md, "Knowledge from the package index"): which
 //! wheels exist for which Python, OS, architecture, glibc and macOS version, what each release
 //! requires, and what pip would install on a target.

@@ -23,6 +23,7 @@ pub struct Package {
 /// One release (version) and the files it has.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Release {
+    /// The PEP 440 version.
     pub version: Version,
     /// The day its first file was uploaded (`YYYY-MM-DD`), when the index says.
     pub uploaded: Option<String>,

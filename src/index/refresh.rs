@@ -49,17 +49,23 @@ pub struct Plan {
 /// Why one package could not be refreshed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PackageError {
+    /// The index answered 404 (or 410): it does not have the package.
     #[error("not on this index")]
     NotFound,
     #[error("the index answered HTTP {0}")]
+    /// Another unexpected status, after the retry.
     Status(u16),
     #[error(transparent)]
+    /// The request failed (unreachable, timed out, too big).
     Http(#[from] HttpError),
     #[error("{0}")]
+    /// The page was neither JSON nor HTML a simple index writes.
     BadPage(String),
     #[error("cannot write its file: {0}")]
+    /// The package file could not be written (the old one is kept).
     Write(String),
     #[error("is not a package name")]
+    /// The name is not a normalized package name, so it is neither fetched nor written.
     BadName,
 }
 
@@ -67,8 +73,10 @@ pub enum PackageError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RefreshError {
     #[error("{0}")]
+    /// The very first requests failed: the index cannot be reached at all.
     Unreachable(HttpError),
     #[error("cannot write to {0}")]
+    /// The folder the files go into cannot be created or written.
     Folder(String),
 }
 
@@ -79,13 +87,16 @@ pub struct Summary {
     pub changed: Vec<(String, Vec<Version>)>,
     /// Packages read whose releases were all known already.
     pub unchanged: usize,
+    /// Names the index does not have.
     pub not_found: Vec<String>,
+    /// Packages that could not be read, and why; their old files are kept.
     pub failed: Vec<(String, PackageError)>,
     /// Metadata files that could not be read: `(package, what happened)`; the release is kept
     /// without `Requires-Dist`.
     pub metadata_failed: Vec<(String, String)>,
     /// The request budget ran out, so some metadata was not read.
     pub budget_reached: bool,
+    /// Requests sent, retries included.
     pub requests: usize,
 }
 

@@ -15,6 +15,7 @@ use crate::project::normalize_name;
 /// What a package page says, before any metadata file is read.
 #[derive(Clone, Debug, Default)]
 pub struct Page {
+    /// The releases and their files (`source` and `as_of` left for the caller).
     pub package: Package,
     /// For each release with a wheel, where its metadata can be read.
     pub metadata: BTreeMap<Version, MetadataSource>,

@@ -12,8 +12,11 @@ use crate::profile::{Arch, Os};
 /// (`py2.py3-none-any`, `cp310-cp310-manylinux_2_17_x86_64.manylinux2014_x86_64`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WheelTag {
+    /// Interpreter tags: `cp313`, `py3`.
     pub python: Vec<String>,
+    /// ABI tags: `cp313`, `abi3`, `none`.
     pub abi: Vec<String>,
+    /// Platform tags: `manylinux_2_17_x86_64`, `macosx_11_0_arm64`, `win_amd64`, `any`.
     pub platform: Vec<String>,
 }
 
@@ -21,6 +24,7 @@ pub struct WheelTag {
 /// specific wheel (`cp313-cp313` over `cp38-abi3` over `py3-none-any`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Fit {
+    /// Lower is preferred.
     pub rank: u32,
     /// The glibc the wheel needs (`manylinux_2_28` → `(2, 28)`), on Linux.
     pub glibc: Option<(u32, u32)>,

@@ -16,14 +16,18 @@ pub const ASSUMED_GLIBC: (u32, u32) = (2, 17);
 /// any other implementation is matched against pure-Python wheels (`py3-none-any`) only.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Implementation {
+    /// CPython, whose ABI tags (`cp313`, `abi3`) binary wheels are built for.
     CPython,
+    /// PyPy, GraalPy and others: pure-Python wheels only, here.
     Other,
 }
 
 /// The C library of a Linux target, which decides `manylinux_X_Y` and `musllinux_X_Y` wheels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Libc {
+    /// GNU libc `(major, minor)`: manylinux wheels.
     Glibc(u32, u32),
+    /// musl `(major, minor)` (Alpine): musllinux wheels.
     Musl(u32, u32),
 }
 
@@ -55,10 +59,13 @@ pub fn major_minor(version: &str) -> Option<(u32, u32)> {
 pub struct Target {
     /// The full interpreter version (`3.13.5`): `Requires-Python` is compared with all of it.
     pub python: Version,
+    /// Which interpreter: it decides which ABI tags load.
     pub implementation: Implementation,
     /// A free-threaded build (`python3.13t`), whose ABI (`cp313t`) is not the normal one's.
     pub free_threaded: bool,
+    /// The operating system: it decides the platform tags.
     pub os: Os,
+    /// The CPU architecture, as wheels name it per OS (`aarch64`, `arm64`, `win_arm64`).
     pub arch: Arch,
     /// Linux only; `None` means unknown, and [`ASSUMED_GLIBC`] is assumed (and said).
     pub libc: Option<Libc>,

@@ -89,8 +89,11 @@ pub fn directory(tail: &[u8], tail_start: u64) -> Result<(u64, u64), ZipError> {
 /// The METADATA member found in the central directory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Member {
+    /// Where its local header starts in the archive.
     pub local_offset: u64,
+    /// Its compressed size.
     pub compressed: u64,
+    /// 0 stored, 8 deflated.
     pub method: u16,
     /// The name and extra field lengths in the central directory; the local header repeats the
     /// name and usually the extra field.
