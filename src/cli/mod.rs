@@ -5,6 +5,7 @@ mod check;
 mod fix;
 mod output;
 mod probe;
+mod refresh;
 mod rules;
 
 use std::io::Write;
@@ -48,7 +49,7 @@ enum Command {
     #[command(
         after_help = "Examples:\n  mlcompat refresh\n  mlcompat refresh path/to/project --index-url https://pypi.org/simple/"
     )]
-    Refresh(mlcompat::index::RefreshArgs),
+    Refresh(refresh::RefreshArgs),
     /// List, show, lint and test rules.
     #[command(subcommand)]
     #[command(
@@ -98,7 +99,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Check(args) => check::run(args),
         Command::Probe(args) => probe::run(args),
         Command::Fix(args) => fix::run(args),
-        Command::Refresh(args) => Ok(mlcompat::index::command::run(&args)),
+        Command::Refresh(args) => refresh::run(args),
         Command::Rules(command) => rules::run(command),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();

@@ -77,7 +77,7 @@ impl Knowledge {
     /// it is at least as new as the snapshot's, else the snapshot's. `None` when neither knows
     /// it. A broken cache file is passed over with a note.
     pub fn package(&self, name: &str) -> Option<Package> {
-        let name = crate::project::normalize_name(name);
+        let name = crate::names::normalize(name);
         if !cache::is_package_name(&name) {
             return None;
         }

@@ -1,7 +1,7 @@
 //! The reviewed package list (`index/packages.txt`): which packages the built-in snapshot knows,
 //! in sections, and which of them keep `Requires-Dist` for every release.
 
-use crate::project::normalize_name;
+use crate::names::normalize as normalize_name;
 
 /// `index/packages.txt`, compiled in.
 pub const PACKAGES_TXT: &str = include_str!("../../index/packages.txt");

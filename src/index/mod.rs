@@ -8,10 +8,9 @@
 //! - [`install`]: what an installer picks on a [`Target`]; [`requires`]: a release's
 //!   `Requires-Dist` with markers evaluated for the target; [`tags`]: wheel-tag compatibility.
 //! - [`refresh`] (with [`http`], [`simple`], [`metadata`]): reading an index into a folder of
-//!   files in the [`format`] the snapshot uses; [`command`] is `mlcompat refresh`.
+//!   files in the [`format`] the snapshot uses (`mlcompat refresh` and the snapshot script).
 
 pub mod cache;
-pub mod command;
 pub mod format;
 pub mod http;
 pub mod install;
@@ -26,7 +25,6 @@ pub mod tags;
 pub mod target;
 pub mod wheel;
 
-pub use command::RefreshArgs;
 pub use install::{Choice, Outcome, Why, choose};
 pub use knowledge::{Knowledge, snapshot_as_of};
 pub use package::{Package, Release};

@@ -164,6 +164,16 @@ pub fn run(
     Ok(summary)
 }
 
+/// The index URL: `--index-url`, else `UV_INDEX_URL`, else `PIP_INDEX_URL`, else PyPI.
+pub fn index_url(flag: Option<&str>, var: &dyn Fn(&str) -> Option<String>) -> String {
+    flag.map(str::to_string)
+        .or_else(|| var("UV_INDEX_URL"))
+        .or_else(|| var("PIP_INDEX_URL"))
+        .map(|url| url.trim().to_string())
+        .filter(|url| !url.is_empty())
+        .unwrap_or_else(|| PYPI.to_string())
+}
+
 /// The URL of a package's page: `{index}/{name}/`.
 pub fn page_url(index_url: &str, name: &str) -> String {
     format!("{}/{name}/", index_url.trim_end_matches('/'))
@@ -325,6 +335,27 @@ mod tests {
         );
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
         assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn the_index_url_comes_from_the_flag_then_uv_then_pip() {
+        let vars = |uv: Option<&'static str>, pip: Option<&'static str>| {
+            move |key: &str| match key {
+                "UV_INDEX_URL" => uv.map(str::to_string),
+                "PIP_INDEX_URL" => pip.map(str::to_string),
+                _ => None,
+            }
+        };
+        assert_eq!(
+            index_url(Some("http://f/"), &vars(Some("http://u/"), None)),
+            "http://f/"
+        );
+        assert_eq!(
+            index_url(None, &vars(Some("http://u/"), Some("http://p/"))),
+            "http://u/"
+        );
+        assert_eq!(index_url(None, &vars(None, Some("http://p/"))), "http://p/");
+        assert_eq!(index_url(None, &vars(None, None)), PYPI);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::package::{Package, Release};
 use super::tags::split_wheel_filename;
-use crate::project::normalize_name;
+use crate::names::normalize as normalize_name;
 
 /// What a package page says, before any metadata file is read.
 #[derive(Clone, Debug, Default)]

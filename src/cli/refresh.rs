@@ -1,5 +1,6 @@
-//! `mlcompat refresh`: its arguments and the glue from them to [`super::refresh::run`], with
-//! progress on stderr and the summary on stdout. The CLI module only hands the arguments over.
+//! `mlcompat refresh`: the packages to read (the rules', the project's), the index and the cache
+//! folder, then `mlcompat::index::refresh::run` with progress on stderr and what changed on
+//! stdout.
 
 use std::collections::BTreeSet;
 use std::io::{IsTerminal, Write};
@@ -7,12 +8,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use super::cache;
-use super::http::Client;
-use super::knowledge::Knowledge;
-use super::list::{CATALOGUE, EVERY_RELEASE, PackageList};
-use super::refresh::{self, PYPI, Plan, RefreshError};
-use crate::project::{self, Installer};
+use anyhow::Result;
+
+use mlcompat::index::cache;
+use mlcompat::index::http::Client;
+use mlcompat::index::knowledge::Knowledge;
+use mlcompat::index::list::{CATALOGUE, EVERY_RELEASE, PackageList};
+use mlcompat::index::refresh::{self, Plan, RefreshError, index_url};
+use mlcompat::names;
+use mlcompat::project::{self, Installer};
 
 /// Arguments of `mlcompat refresh`.
 #[derive(Clone, Debug, clap::Args)]
@@ -41,25 +45,16 @@ pub struct RefreshArgs {
     pub delay_ms: u64,
 }
 
-/// The index URL: `--index-url`, else `UV_INDEX_URL`, else `PIP_INDEX_URL`, else PyPI.
-pub fn index_url(flag: Option<&str>, var: &dyn Fn(&str) -> Option<String>) -> String {
-    flag.map(str::to_string)
-        .or_else(|| var("UV_INDEX_URL"))
-        .or_else(|| var("PIP_INDEX_URL"))
-        .map(|url| url.trim().to_string())
-        .filter(|url| !url.is_empty())
-        .unwrap_or_else(|| PYPI.to_string())
-}
-
 /// Runs `mlcompat refresh`: 0 when every package was read (some may not be on the index), 2 when
 /// the index could not be reached or a package could not be read.
-pub fn run(args: &RefreshArgs) -> ExitCode {
+pub fn run(args: RefreshArgs) -> Result<ExitCode> {
+    Ok(refresh_command(&args))
+}
+
+fn refresh_command(args: &RefreshArgs) -> ExitCode {
     let list = PackageList::builtin();
     let mut names: Vec<String> = if !args.only.is_empty() {
-        args.only
-            .iter()
-            .map(|n| project::normalize_name(n))
-            .collect()
+        args.only.iter().map(|n| names::normalize(n)).collect()
     } else if args.all {
         list.all()
     } else {
@@ -186,31 +181,5 @@ pub fn run(args: &RefreshArgs) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(2)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_index_url_comes_from_the_flag_then_uv_then_pip() {
-        let vars = |uv: Option<&'static str>, pip: Option<&'static str>| {
-            move |key: &str| match key {
-                "UV_INDEX_URL" => uv.map(str::to_string),
-                "PIP_INDEX_URL" => pip.map(str::to_string),
-                _ => None,
-            }
-        };
-        assert_eq!(
-            index_url(Some("http://f/"), &vars(Some("http://u/"), None)),
-            "http://f/"
-        );
-        assert_eq!(
-            index_url(None, &vars(Some("http://u/"), Some("http://p/"))),
-            "http://u/"
-        );
-        assert_eq!(index_url(None, &vars(None, Some("http://p/"))), "http://p/");
-        assert_eq!(index_url(None, &vars(None, None)), PYPI);
     }
 }
