@@ -415,3 +415,22 @@ fn an_unreachable_index_is_exit_2_with_the_url() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_missing_project_is_exit_2_naming_it_before_any_request() {
+    let cache = tempfile::tempdir().unwrap();
+    let missing = cache.path().join("no-such-project");
+    let output = Command::cargo_bin("mlcompat")
+        .unwrap()
+        .arg("refresh")
+        .arg(&missing)
+        // Nothing listens here: a request would fail differently.
+        .args(["--index-url", "http://127.0.0.1:9/simple/"])
+        .env("MLCOMPAT_CACHE_DIR", cache.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr.contains("no-such-project"), "{stderr}");
+    assert!(!stderr.contains("cannot reach"), "{stderr}");
+}

@@ -8,13 +8,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 
 use mlcompat::index::cache;
 use mlcompat::index::http::Client;
 use mlcompat::index::knowledge::Knowledge;
 use mlcompat::index::list::{CATALOGUE, EVERY_RELEASE, PackageList};
-use mlcompat::index::refresh::{self, Plan, RefreshError, index_url};
+use mlcompat::index::refresh::{self, Plan, index_url};
 use mlcompat::names;
 use mlcompat::project::{self, Installer};
 
@@ -48,10 +48,6 @@ pub struct RefreshArgs {
 /// Runs `mlcompat refresh`: 0 when every package was read (some may not be on the index), 2 when
 /// the index could not be reached or a package could not be read.
 pub fn run(args: RefreshArgs) -> Result<ExitCode> {
-    Ok(refresh_command(&args))
-}
-
-fn refresh_command(args: &RefreshArgs) -> ExitCode {
     let list = PackageList::builtin();
     let mut names: Vec<String> = if !args.only.is_empty() {
         args.only.iter().map(|n| names::normalize(n)).collect()
@@ -61,29 +57,21 @@ fn refresh_command(args: &RefreshArgs) -> ExitCode {
         list.section(CATALOGUE)
     };
     if args.only.is_empty() && (args.out.is_none() || args.path != std::path::Path::new(".")) {
-        match project::scan(&args.path) {
-            Ok(scanned) => names.extend(
-                scanned
-                    .packages
-                    .iter()
-                    .filter(|p| p.installer == Installer::Pip && p.url.is_none())
-                    .map(|p| p.name.clone()),
-            ),
-            Err(error) => {
-                eprintln!("error: {error}");
-                return ExitCode::from(2);
-            }
-        }
+        let scanned = project::scan(&args.path)?;
+        names.extend(
+            scanned
+                .packages
+                .iter()
+                .filter(|p| p.installer == Installer::Pip && p.url.is_none())
+                .map(|p| p.name.clone()),
+        );
     }
     let mut seen = BTreeSet::new();
     names.retain(|name| !name.is_empty() && seen.insert(name.clone()));
     let (out, summary_file) = match (&args.out, cache::index_dir()) {
         (Some(out), _) => (out.clone(), "_snapshot.txt"),
         (None, Some(dir)) => (dir, cache::REFRESH_FILE),
-        (None, None) => {
-            eprintln!("error: no cache folder: set MLCOMPAT_CACHE_DIR (no home folder is known)");
-            return ExitCode::from(2);
-        }
+        (None, None) => bail!("no cache folder: set MLCOMPAT_CACHE_DIR (no home folder is known)"),
     };
     let plan = Plan {
         index_url: index_url(args.index_url.as_deref(), &|key| std::env::var(key).ok()),
@@ -116,22 +104,13 @@ fn refresh_command(args: &RefreshArgs) -> ExitCode {
             let _ = writeln!(err, "[{}/{total}] {name}", done + 1);
         }
     };
-    let summary = match refresh::run(
+    // The index unreachable, or the folder unwritable: exit 2 with the reason, files untouched.
+    let summary = refresh::run(
         &plan,
         &mut client,
         &|name| known.package(name),
         &mut progress,
-    ) {
-        Ok(summary) => summary,
-        Err(RefreshError::Unreachable(error)) => {
-            eprintln!("error: {error}");
-            return ExitCode::from(2);
-        }
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::from(2);
-        }
-    };
+    )?;
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(
         stdout,
@@ -177,9 +156,9 @@ fn refresh_command(args: &RefreshArgs) -> ExitCode {
     for (name, error) in &summary.failed {
         eprintln!("error: {name}: {error}");
     }
-    if summary.failed.is_empty() {
+    Ok(if summary.failed.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(2)
-    }
+    })
 }
