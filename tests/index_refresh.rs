@@ -31,6 +31,7 @@ fn serve(routes: HashMap<String, Reply>, life: Duration) -> (String, Arc<Mutex<V
     let log = Arc::new(Mutex::new(Vec::new()));
     let seen = Arc::clone(&log);
     std::thread::spawn(move || {
+        let mut hits: HashMap<String, usize> = HashMap::new();
         let deadline = Instant::now() + life;
         while Instant::now() < deadline {
             let Ok((stream, _)) = listener.accept() else {
@@ -52,21 +53,37 @@ fn serve(routes: HashMap<String, Reply>, life: Duration) -> (String, Arc<Mutex<V
                 .unwrap_or("")
                 .to_string();
             let mut range = None;
+            let mut accept = String::new();
             loop {
                 let mut header = String::new();
                 if reader.read_line(&mut header).unwrap_or(0) == 0 || header.trim().is_empty() {
                     break;
                 }
-                if let Some(value) = header.to_ascii_lowercase().strip_prefix("range: bytes=") {
+                let header = header.to_ascii_lowercase();
+                if let Some(value) = header.strip_prefix("range: bytes=") {
                     range = Some(value.trim().to_string());
+                }
+                if let Some(value) = header.strip_prefix("accept: ") {
+                    accept = value.trim().to_string();
                 }
             }
             seen.lock().unwrap().push(path.clone());
-            let (mut status, content_type, mut body) =
-                routes
-                    .get(&path)
-                    .cloned()
-                    .unwrap_or((404, "text/plain", b"not found".to_vec()));
+            let hit = hits.entry(path.clone()).or_default();
+            *hit += 1;
+            let (mut status, content_type, mut body) = match path.as_str() {
+                // Fails once, then answers: the client's one retry.
+                "/simple/flaky/" if *hit == 1 => (503, "text/plain", b"busy".to_vec()),
+                // Refuses JSON outright; answers a plain HTML request.
+                "/simple/refuses-json/" if accept.contains("json") => {
+                    (406, "text/plain", b"not acceptable".to_vec())
+                }
+                _ => {
+                    routes
+                        .get(&path)
+                        .cloned()
+                        .unwrap_or((404, "text/plain", b"not found".to_vec()))
+                }
+            };
             let mut extra = String::new();
             if let (Some(range), 200) = (range, status) {
                 let total = body.len();
@@ -180,6 +197,13 @@ fn index() -> HashMap<String, Reply> {
         "/simple/broken/".into(),
         (200, JSON, b"{\"files\": [".to_vec()),
     );
+    for name in ["flaky", "refuses_json"] {
+        let page = html.replace("htmlonly", name).into_bytes();
+        routes.insert(
+            format!("/simple/{}/", name.replace('_', "-")),
+            (200, "text/html", page),
+        );
+    }
     routes
 }
 
@@ -433,4 +457,26 @@ fn a_missing_project_is_exit_2_naming_it_before_any_request() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr.contains("no-such-project"), "{stderr}");
     assert!(!stderr.contains("cannot reach"), "{stderr}");
+}
+
+#[test]
+fn a_server_error_is_retried_once_and_a_refused_negotiation_falls_back_to_html() {
+    let (base, log) = serve(index(), Duration::from_secs(30));
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan(&base, &["flaky", "refuses-json"], dir.path());
+    let summary = refresh::run(&plan, &mut Client::new(), &|_| None, &mut |_, _, _| {}).unwrap();
+    assert!(summary.failed.is_empty(), "{:?}", summary.failed);
+    let names: Vec<&str> = summary.changed.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, vec!["flaky", "refuses-json"]);
+    let log = log.lock().unwrap().clone();
+    assert_eq!(
+        log.iter().filter(|p| *p == "/simple/flaky/").count(),
+        2,
+        "{log:?}"
+    );
+    assert_eq!(
+        log.iter().filter(|p| *p == "/simple/refuses-json/").count(),
+        2,
+        "{log:?}"
+    );
 }

@@ -191,7 +191,11 @@ fn one(
         return Err(PackageError::BadName);
     }
     let url = page_url(&plan.index_url, name);
-    let response = fetch.get(&url, ACCEPT_PAGE, PAGE_LIMIT)?;
+    let mut response = fetch.get(&url, ACCEPT_PAGE, PAGE_LIMIT)?;
+    // An index that refuses the negotiation outright (406) still serves PEP 503's HTML.
+    if response.status == 406 {
+        response = fetch.get(&url, "text/html", PAGE_LIMIT)?;
+    }
     match response.status {
         200 => {}
         404 | 410 => return Err(PackageError::NotFound),
