@@ -345,3 +345,74 @@ fn looking_up_packages_parses_only_those() {
         "{elapsed:?}"
     );
 }
+
+/// Every package in the snapshot, on every kind of machine: no panic, and an answer that holds
+/// together (a wheel names a tag the release has; nothing installing names a reason).
+#[test]
+fn every_package_resolves_on_every_kind_of_machine() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("index/snapshot");
+    let targets = [
+        macbook(),
+        Target::cpython("3.12.4", Os::Macos, Arch::X86_64).unwrap(),
+        linux("3.11.4"),
+        Target::cpython("3.13.1", Os::Linux, Arch::Arm64).unwrap(),
+        Target::cpython("3.10.11", Os::Windows, Arch::X86_64).unwrap(),
+        Target {
+            free_threaded: true,
+            ..linux("3.13.1")
+        },
+    ];
+    let knowledge = Knowledge::builtin();
+    let mut wheels = 0;
+    for entry in std::fs::read_dir(&root).unwrap() {
+        let name = entry
+            .unwrap()
+            .path()
+            .file_stem()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let Some(package) = knowledge.package(&name) else {
+            continue;
+        };
+        for target in &targets {
+            let choice = choose(&package, None, target);
+            if let Outcome::Wheel { version, tag, .. } = &choice.outcome {
+                assert!(
+                    package.release(version).unwrap().wheels.contains(tag),
+                    "{name}"
+                );
+                wheels += 1;
+            }
+            assert!(!choice.describe(&name, target).is_empty());
+        }
+    }
+    assert!(wheels > 1500, "{wheels} wheel answers");
+}
+
+/// pip on an Intel Mac installs torch 2.2.2, the last release with macOS x86_64 wheels; on Linux
+/// with the glibc unknown, the newest torch needs glibc 2.28, which is said.
+#[test]
+fn torch_on_an_intel_mac_and_on_a_linux_that_does_not_say_its_glibc() {
+    let torch = package("torch");
+    let intel = Target {
+        macos: Some((14, 7)),
+        ..Target::cpython("3.12.4", Os::Macos, Arch::X86_64).unwrap()
+    };
+    match choose(&torch, None, &intel).outcome {
+        Outcome::Wheel { version, tag, .. } => {
+            assert_eq!(version, v("2.2.2"));
+            assert!(tag.ends_with("x86_64"), "{tag}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let unknown_glibc = Target::cpython("3.12.4", Os::Linux, Arch::X86_64).unwrap();
+    let choice = choose(&torch, None, &unknown_glibc);
+    assert!(choice.assumed_glibc);
+    let (newest, _, glibc) = choice.with_newer_glibc.clone().unwrap();
+    assert_eq!(&newest, &torch.newest().unwrap().version);
+    assert_eq!(glibc, (2, 28));
+    assert!(choice.describe("torch", &unknown_glibc).contains(&format!(
+        "torch {newest} needs glibc ≥ 2.28; this profile does not say"
+    )));
+}
