@@ -22,6 +22,9 @@ pub const PYPI: &str = "https://pypi.org/simple/";
 
 /// The biggest package page read (torch's JSON page is about 3 MB).
 const PAGE_LIMIT: u64 = 64 << 20;
+/// After this many packages in a row could not be reached, a refresh stops.
+const MAX_UNREACHABLE_IN_A_ROW: usize = 3;
+
 /// The biggest metadata file read (they are a few kilobytes; some embed a long README).
 const METADATA_LIMIT: u64 = 4 << 20;
 
@@ -113,10 +116,27 @@ pub fn run(
         .map_err(|e| RefreshError::Folder(format!("{}: {e}", plan.out.display())))?;
     let mut summary = Summary::default();
     let mut reached = false;
+    // The network gone in the middle of a run: stop rather than wait out every package's
+    // timeouts. The files written so far are whole and stay.
+    let mut unreachable_in_a_row = 0;
     for (i, name) in plan.names.iter().enumerate() {
         progress(i, plan.names.len(), name);
         let before = previous(name);
-        match one(plan, fetch, name, before.as_ref(), &mut summary) {
+        let result = one(plan, fetch, name, before.as_ref(), &mut summary);
+        if matches!(
+            &result,
+            Err(PackageError::Http(HttpError::Unreachable { .. }))
+        ) {
+            unreachable_in_a_row += 1;
+        } else {
+            unreachable_in_a_row = 0;
+        }
+        match result {
+            Err(PackageError::Http(error @ HttpError::Unreachable { .. }))
+                if !reached || unreachable_in_a_row >= MAX_UNREACHABLE_IN_A_ROW =>
+            {
+                return Err(RefreshError::Unreachable(error));
+            }
             Ok(package) => {
                 reached = true;
                 let new: Vec<Version> = package
@@ -133,9 +153,6 @@ pub fn run(
             Err(PackageError::NotFound) => {
                 reached = true;
                 summary.not_found.push(name.clone());
-            }
-            Err(PackageError::Http(error @ HttpError::Unreachable { .. })) if !reached => {
-                return Err(RefreshError::Unreachable(error));
             }
             Err(error) => {
                 if !matches!(error, PackageError::Http(_) | PackageError::BadName) {
@@ -360,6 +377,63 @@ mod tests {
         );
         assert_eq!(index_url(None, &vars(None, Some("http://p/"))), "http://p/");
         assert_eq!(index_url(None, &vars(None, None)), PYPI);
+    }
+
+    /// Answers the first page with an empty JSON page, then cannot reach anything.
+    struct DropsOut(usize);
+
+    impl Fetch for DropsOut {
+        fn get(
+            &mut self,
+            url: &str,
+            _: &str,
+            _: u64,
+        ) -> Result<super::super::http::Response, HttpError> {
+            self.0 += 1;
+            if self.0 == 1 {
+                return Ok(super::super::http::Response {
+                    status: 200,
+                    content_type: "application/vnd.pypi.simple.v1+json".into(),
+                    body: r#"{"files":[]}"#.into(),
+                });
+            }
+            Err(HttpError::Unreachable {
+                url: url.into(),
+                message: "timed out".into(),
+            })
+        }
+        fn get_range(
+            &mut self,
+            url: &str,
+            _: &str,
+            _: u64,
+        ) -> Result<super::super::http::RangeResponse, HttpError> {
+            panic!("fetched {url}")
+        }
+        fn requests(&self) -> usize {
+            self.0
+        }
+    }
+
+    #[test]
+    fn a_network_gone_in_the_middle_stops_the_run_and_keeps_what_was_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let names: Vec<String> = (0..10).map(|i| format!("p{i}")).collect();
+        let plan = Plan {
+            index_url: PYPI.into(),
+            names,
+            every_release: BTreeSet::new(),
+            out: dir.path().to_path_buf(),
+            summary_file: Some("_refresh.txt".into()),
+            as_of: "2026-12-02".into(),
+            max_requests: None,
+        };
+        let mut fetch = DropsOut(0);
+        let error = run(&plan, &mut fetch, &|_| None, &mut |_, _, _| {}).unwrap_err();
+        assert!(error.to_string().contains("timed out"), "{error}");
+        assert_eq!(fetch.0, 1 + MAX_UNREACHABLE_IN_A_ROW);
+        assert!(dir.path().join("p0.txt").exists());
+        assert!(!dir.path().join("_refresh.txt").exists());
     }
 
     #[test]
