@@ -136,7 +136,12 @@ fn compact(files: &[PathBuf], target: &Path) {
                 if let Some(when) = rule.get("when") {
                     setting_keys(when, &each, &mut keys);
                 }
-                for change in rule.get("changes").and_then(Value::as_array).into_iter().flatten() {
+                for change in rule
+                    .get("changes")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
                     if let Some(key) = change.pointer("/set/key").and_then(Value::as_str) {
                         add_key(key, &each, &mut keys);
                     }

@@ -537,7 +537,11 @@ mod tests {
         assert_eq!(compact.setting_keys(), full.setting_keys());
         for loaded in &compact.rules {
             let rule = loaded.rule().expect("every built-in rule compiles");
-            assert!(!rule.prose.get().title.to_string().is_empty(), "{}", rule.id);
+            assert!(
+                !rule.prose.get().title.to_string().is_empty(),
+                "{}",
+                rule.id
+            );
         }
         assert_eq!(compact.aliases, full.aliases);
         assert!(compact.rules.iter().all(|l| l.tests.is_empty()));

@@ -32,7 +32,10 @@ pub fn assess(profile: &Profile, project: &Project, catalogue: &Catalogue) -> As
     let mut recommended = BTreeSet::new();
     let declared_names: Vec<&str> = facts.by_name.keys().map(String::as_str).collect();
     for loaded in &catalogue.rules {
-        if !loaded.may_apply(|name| facts.declared(name).next().is_some(), &declared_names) {
+        if !loaded.may_apply(
+            |name| facts.declared(name).next().is_some(),
+            &declared_names,
+        ) {
             continue;
         }
         let Some(rule) = loaded.rule() else {
