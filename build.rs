@@ -23,6 +23,39 @@ fn main() {
         &yaml_files(&root, "fixtures/profiles"),
         &out.join("test_profiles.rs"),
     );
+    embed_index_snapshot(Path::new(&out).join("index_snapshot.rs"));
+}
+
+/// Writes `&[(stem, include_str!(file))]` for `index/snapshot/*.txt`, sorted by stem so that
+/// `src/index/knowledge.rs` finds a package by binary search and parses only that one.
+fn embed_index_snapshot(target: std::path::PathBuf) {
+    let dir = "index/snapshot";
+    println!("cargo::rerun-if-changed={dir}");
+    let root = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let mut stems: Vec<String> = std::fs::read_dir(Path::new(&root).join(dir))
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter_map(|e| {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    name.strip_suffix(".txt").map(str::to_string)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    stems.sort();
+    let mut code = String::from("&[\n");
+    for stem in stems {
+        let path = Path::new(&root).join(dir).join(format!("{stem}.txt"));
+        writeln!(
+            code,
+            "    ({stem:?}, include_str!({:?})),",
+            path.display().to_string()
+        )
+        .expect("writing to a String cannot fail");
+    }
+    code.push(']');
+    std::fs::write(target, code).expect("OUT_DIR is writable");
 }
 
 /// The YAML files of `dir`, sorted by name.

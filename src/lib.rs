@@ -6,6 +6,7 @@
 
 pub mod assessment;
 pub mod fix;
+pub mod index;
 pub mod names;
 pub mod pipeline;
 pub mod probe;

@@ -5,6 +5,7 @@ mod check;
 mod fix;
 mod output;
 mod probe;
+mod refresh;
 mod rules;
 
 use std::io::Write;
@@ -44,6 +45,11 @@ enum Command {
         after_help = "Examples:\n  mlcompat probe\n  mlcompat probe --format json\n  mlcompat probe -o my-machine.yaml"
     )]
     Probe(probe::ProbeArgs),
+    /// Update what mlcompat knows from the package index (the project's packages and the rules').
+    #[command(
+        after_help = "Examples:\n  mlcompat refresh\n  mlcompat refresh path/to/project --index-url https://pypi.org/simple/"
+    )]
+    Refresh(refresh::RefreshArgs),
     /// List, show, lint and test rules.
     #[command(subcommand)]
     #[command(
@@ -93,6 +99,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Check(args) => check::run(args),
         Command::Probe(args) => probe::run(args),
         Command::Fix(args) => fix::run(args),
+        Command::Refresh(args) => refresh::run(args),
         Command::Rules(command) => rules::run(command),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();

@@ -1,0 +1,159 @@
+//! What `check` knows about packages from the index: the snapshot compiled into the binary, and
+//! newer files from `refresh`'s cache where there are any. Never touches the network; parses
+//! only the packages asked for, when asked (nothing at start-up).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use super::cache;
+use super::format;
+use super::package::Package;
+use crate::source;
+
+/// The snapshot files, `(stem, text)` sorted by stem, from `index/snapshot/*.txt` (see build.rs).
+const SNAPSHOT: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/index_snapshot.rs"));
+
+/// The stem of the file describing the snapshot as a whole (`as-of`, `source`, counts).
+const SNAPSHOT_FILE: &str = "_snapshot";
+
+/// The built-in snapshot's text for a normalized package name, found by binary search.
+fn snapshot_text(stem: &str) -> Option<&'static str> {
+    SNAPSHOT
+        .binary_search_by(|(name, _)| (*name).cmp(stem))
+        .ok()
+        .map(|i| SNAPSHOT[i].1)
+}
+
+/// A `key value` line of a summary file (`as-of 2026-12-02`).
+fn field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(key)?.strip_prefix(' '))
+        .map(str::trim)
+}
+
+/// The day the built-in snapshot was taken (`YYYY-MM-DD`).
+pub fn snapshot_as_of() -> Option<&'static str> {
+    snapshot_text(SNAPSHOT_FILE).and_then(|text| field(text, "as-of"))
+}
+
+/// How many packages the built-in snapshot knows.
+pub fn snapshot_len() -> usize {
+    SNAPSHOT
+        .iter()
+        .filter(|(name, _)| !name.starts_with('_'))
+        .count()
+}
+
+/// Package knowledge for one run of `check`: the snapshot, overlaid by a cache folder.
+pub struct Knowledge {
+    cache: Option<PathBuf>,
+    /// The as-of dates of the packages looked up, for [`Knowledge::index_as_of`].
+    used: Mutex<BTreeSet<String>>,
+    notes: Mutex<Vec<String>>,
+}
+
+impl Knowledge {
+    /// The snapshot alone.
+    pub fn builtin() -> Knowledge {
+        Knowledge::with_cache(None)
+    }
+
+    /// The snapshot, overlaid by the cache folder `refresh` writes (see [`cache::index_dir`]).
+    pub fn from_environment() -> Knowledge {
+        Knowledge::with_cache(cache::index_dir())
+    }
+
+    /// The snapshot, overlaid by the index files in `dir` where they are newer.
+    pub fn with_cache(dir: Option<PathBuf>) -> Knowledge {
+        Knowledge {
+            cache: dir,
+            used: Mutex::new(BTreeSet::new()),
+            notes: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// What the index says about `name` (any spelling; it is normalized): the cache's file when
+    /// it is at least as new as the snapshot's, else the snapshot's. `None` when neither knows
+    /// it. A broken cache file is passed over with a note.
+    pub fn package(&self, name: &str) -> Option<Package> {
+        let name = crate::names::normalize(name);
+        if !cache::is_package_name(&name) {
+            return None;
+        }
+        let builtin = snapshot_text(&name).and_then(|text| format::read(text).ok());
+        let cached = self
+            .cache
+            .as_deref()
+            .and_then(|dir| self.cached(dir, &name));
+        let chosen = match (builtin, cached) {
+            (Some(b), Some(c)) if c.as_of >= b.as_of => Some(c),
+            (Some(b), _) => Some(b),
+            (None, c) => c,
+        };
+        if let Some(package) = &chosen
+            && let Ok(mut used) = self.used.lock()
+        {
+            used.insert(package.as_of.clone());
+        }
+        chosen
+    }
+
+    fn cached(&self, dir: &Path, name: &str) -> Option<Package> {
+        let path = cache::package_file(dir, name);
+        if !path.is_file() {
+            return None;
+        }
+        let parsed = source::read_text(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|text| {
+                format::read(&text)
+                    .map_err(|e| format!("{}:{}: {}", path.display(), e.line, e.message))
+            });
+        match parsed {
+            Ok(package) if package.name == name => Some(package),
+            Ok(_) => {
+                self.note(format!(
+                    "{}: names another package; ignored",
+                    path.display()
+                ));
+                None
+            }
+            Err(message) => {
+                self.note(format!(
+                    "{message}; the built-in snapshot is used instead (run `mlcompat refresh`)"
+                ));
+                None
+            }
+        }
+    }
+
+    fn note(&self, note: String) {
+        if let Ok(mut notes) = self.notes.lock() {
+            notes.push(note);
+        }
+    }
+
+    /// How old the knowledge used so far is (`YYYY-MM-DD`): the oldest date among the packages
+    /// looked up; before any lookup, the newer of the snapshot's date and the cache's last refresh.
+    pub fn index_as_of(&self) -> Option<String> {
+        if let Some(oldest) = self.used.lock().ok().and_then(|u| u.first().cloned()) {
+            return Some(oldest);
+        }
+        let refreshed = self.cache.as_deref().and_then(|dir| {
+            let text = source::read_text(&dir.join(cache::REFRESH_FILE)).ok()?;
+            field(&text, "as-of")
+                .filter(|d| format::is_date(d))
+                .map(str::to_string)
+        });
+        match (snapshot_as_of().map(str::to_string), refreshed) {
+            (Some(s), Some(r)) => Some(s.max(r)),
+            (s, r) => s.or(r),
+        }
+    }
+
+    /// What went wrong reading the cache, for the report's notes.
+    pub fn notes(&self) -> Vec<String> {
+        self.notes.lock().map(|n| n.clone()).unwrap_or_default()
+    }
+}

@@ -1,0 +1,132 @@
+//! What the index publishes about one package, kept compact: its releases, each with the wheel
+//! tags it has files for, whether it has an sdist, its `Requires-Python`, whether it is yanked,
+//! when it was uploaded, and (where fetched) its `Requires-Dist`.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use pep440_rs::{Version, VersionSpecifiers};
+
+/// One package as the index lists it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Package {
+    /// The PEP 503 normalized name.
+    pub name: String,
+    /// The index it was read from (`https://pypi.org/simple/`).
+    pub source: String,
+    /// The day it was read (`YYYY-MM-DD`).
+    pub as_of: String,
+    /// Releases in ascending version order.
+    pub releases: Vec<Release>,
+}
+
+/// One release (version) and the files it has.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Release {
+    /// The PEP 440 version.
+    pub version: Version,
+    /// The day its first file was uploaded (`YYYY-MM-DD`), when the index says.
+    pub uploaded: Option<String>,
+    /// `Requires-Python` as published, whitespace removed (`>=3.9`).
+    pub requires_python: Option<String>,
+    /// Whether a source distribution exists (an installer can build from it).
+    pub sdist: bool,
+    /// Every file of the release is yanked (PEP 592): installers skip it unless pinned with `==`.
+    pub yanked: bool,
+    /// The distinct `python-abi-platform` tags of its wheels, as in the file names.
+    pub wheels: Vec<String>,
+    /// `Requires-Dist` from the release's metadata file, when it was fetched (PEP 658); `None`
+    /// when not fetched, `Some(vec![])` for a release that requires nothing.
+    pub requires_dist: Option<Vec<String>>,
+}
+
+impl Release {
+    /// A release with no files known yet.
+    pub fn new(version: Version) -> Release {
+        Release {
+            version,
+            uploaded: None,
+            requires_python: None,
+            sdist: false,
+            yanked: false,
+            wheels: Vec::new(),
+            requires_dist: None,
+        }
+    }
+
+    /// Whether `Requires-Python` admits `python`; a missing or unreadable one admits every
+    /// Python, as pip treats it.
+    pub fn admits_python(&self, python: &Version) -> bool {
+        match self
+            .requires_python
+            .as_deref()
+            .map(VersionSpecifiers::from_str)
+        {
+            Some(Ok(spec)) => spec.contains(python),
+            _ => true,
+        }
+    }
+}
+
+impl Package {
+    /// The release with exactly this version.
+    pub fn release(&self, version: &Version) -> Option<&Release> {
+        self.releases
+            .binary_search_by(|r| r.version.cmp(version))
+            .ok()
+            .map(|i| &self.releases[i])
+    }
+
+    /// The newest release that is neither yanked nor a pre-release, else the newest of all: the
+    /// one a plain `pip install NAME` considers first.
+    pub fn newest(&self) -> Option<&Release> {
+        self.releases
+            .iter()
+            .rev()
+            .find(|r| !r.yanked && !r.version.any_prerelease())
+            .or_else(|| self.releases.last())
+    }
+
+    /// Sorts releases by version and merges duplicates (`1.0` and `1.0.0` are one version).
+    pub fn normalize(&mut self) {
+        self.releases.sort_by(|a, b| a.version.cmp(&b.version));
+        let mut merged: Vec<Release> = Vec::with_capacity(self.releases.len());
+        for release in std::mem::take(&mut self.releases) {
+            match merged.last_mut() {
+                Some(last) if last.version == release.version => {
+                    last.sdist |= release.sdist;
+                    last.yanked &= release.yanked;
+                    for wheel in release.wheels {
+                        if !last.wheels.contains(&wheel) {
+                            last.wheels.push(wheel);
+                        }
+                    }
+                    last.uploaded = min_date(last.uploaded.take(), release.uploaded);
+                    last.requires_python = last.requires_python.take().or(release.requires_python);
+                    last.requires_dist = last.requires_dist.take().or(release.requires_dist);
+                }
+                _ => merged.push(release),
+            }
+        }
+        self.releases = merged;
+    }
+
+    /// Versions in `self` that `before` did not have, newest last: what a refresh brought.
+    pub fn new_since(&self, before: Option<&Package>) -> Vec<&Version> {
+        let known: BTreeMap<&Version, ()> = before
+            .map(|b| b.releases.iter().map(|r| (&r.version, ())).collect())
+            .unwrap_or_default();
+        self.releases
+            .iter()
+            .map(|r| &r.version)
+            .filter(|v| !known.contains_key(v))
+            .collect()
+    }
+}
+
+fn min_date(a: Option<String>, b: Option<String>) -> Option<String> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
