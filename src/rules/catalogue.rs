@@ -15,8 +15,9 @@ use std::sync::OnceLock;
 use serde_json::value::RawValue;
 
 use super::grammar::{RawCore, RawRule, RuleTest};
-use super::memory::MemoryModel;
-use super::rule::{Change, Condition, LazyProse, Rule};
+use super::memory_model::MemoryModel;
+use super::prose::LazyProse;
+use super::rule::{Change, Condition, Rule};
 use crate::assessment::Status;
 use crate::project::SettingKeys;
 use crate::source::{self, SourceError};
@@ -454,7 +455,7 @@ impl LoadedRule {
             None => true,
             Some(needs) => needs.iter().any(|need| {
                 if need.contains('*') {
-                    names.iter().any(|name| super::condition::glob(need, name))
+                    names.iter().any(|name| super::pattern::glob(need, name))
                 } else {
                     declared(need)
                 }

@@ -4,12 +4,11 @@
 use pep440_rs::VersionSpecifiers;
 use version_ranges::Ranges;
 
-use super::grammar::{OneOrMany, RawChange, RawCondition, RawCore, RawProse, RawRule, RuleTest};
+use super::grammar::{OneOrMany, RawChange, RawCondition, RawCore, RawRule, RuleTest};
+use super::prose::{LazyProse, Prose};
 use super::rule::{
-    Change, Comparison, Condition, GpuWanted, IndexCondition, LazyProse, Op, PackageCondition,
-    Prose, Rule,
+    Change, Comparison, Condition, GpuWanted, IndexCondition, Op, PackageCondition, Rule,
 };
-use super::template::Template;
 use super::versions::{release_range, specifiers};
 use crate::profile::Vendor;
 use crate::size::ByteSize;
@@ -28,7 +27,7 @@ pub struct Compiled {
 /// Compiles one rule as a rule file writes it.
 pub fn rule(raw: RawRule) -> (Compiled, Vec<RuleTest>) {
     let (core, raw_prose, tests) = raw.split();
-    let (prose, mut problems) = prose(&raw_prose);
+    let (prose, mut problems) = Prose::compile(&raw_prose);
     let mentions_each = core.component.contains("{each}") || prose.mentions("each");
     if core.for_each.is_empty() && mentions_each {
         problems.push("uses `{each}` but has no `for_each`".to_string());
@@ -63,32 +62,6 @@ pub fn core(raw: RawCore, prose: LazyProse) -> Compiled {
         _ => None,
     };
     Compiled { id, rule, problems }
-}
-
-/// Splits a rule's texts into templates; the problems are placeholders no fact fills.
-pub fn prose(raw: &RawProse) -> (Prose, Vec<String>) {
-    let mut problems = Vec::new();
-    let mut template = |text: &str| {
-        let (template, unknown) = Template::parse(text);
-        for name in unknown {
-            let problem =
-                format!("`{{{name}}}` is not a value a message can quote (see rules/README.md)");
-            if !problems.contains(&problem) {
-                problems.push(problem);
-            }
-        }
-        template
-    };
-    let prose = Prose {
-        title: template(&raw.title),
-        summary: raw.summary.as_deref().map(&mut template),
-        problem: template(&raw.problem),
-        impact: raw.impact.iter().map(|t| template(t)).collect(),
-        solution: raw.solution.iter().map(|t| template(t)).collect(),
-        source: raw.source.list().iter().map(|s| s.to_string()).collect(),
-        verified: raw.verified.clone(),
-    };
-    (prose, problems)
 }
 
 /// Compiles a condition; `None` (with the reasons in `problems`) when a part does not parse.

@@ -10,7 +10,8 @@ use pep440_rs::{Version, VersionSpecifiers};
 use version_ranges::Ranges;
 
 use super::facts::Facts;
-use super::memory::MemoryEstimate;
+use super::memory_model::MemoryEstimate;
+use super::pattern::glob;
 use super::rule::{
     Comparison, Condition, Fit, GpuWanted, IndexCondition, PackageCondition, SettingCondition,
     SettingLiteral,
@@ -347,32 +348,6 @@ fn literal_matches(literal: &SettingLiteral, value: &SettingValue) -> bool {
     }
 }
 
-/// `paged_*`, `*_8bit`, `nvidia-*-cu12`: `*` stands for any run of characters (none too),
-/// anywhere in the pattern; case is ignored.
-pub fn glob(pattern: &str, text: &str) -> bool {
-    let pattern = pattern.to_ascii_lowercase();
-    let text = text.to_ascii_lowercase();
-    let parts: Vec<&str> = pattern.split('*').collect();
-    if parts.len() == 1 {
-        return text == pattern;
-    }
-    let (first, last) = (parts[0], parts[parts.len() - 1]);
-    if !text.starts_with(first) || text.len() < first.len() + last.len() {
-        return false;
-    }
-    let mut rest = &text[first.len()..text.len() - last.len()];
-    if !text.ends_with(last) {
-        return false;
-    }
-    for middle in &parts[1..parts.len() - 1] {
-        match rest.find(middle) {
-            Some(at) => rest = &rest[at + middle.len()..],
-            None => return false,
-        }
-    }
-    true
-}
-
 fn memory_truth(estimate: Option<&MemoryEstimate>, fit: Fit, trace: &mut Trace) -> Truth {
     let Some(estimate) = estimate else {
         return Truth::Unknown;
@@ -386,23 +361,4 @@ fn memory_truth(estimate: Option<&MemoryEstimate>, fit: Fit, trace: &mut Trace) 
         trace.evidence.push(estimate.model.evidence.clone());
     }
     truth
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn globs() {
-        assert!(glob("paged_*", "paged_adamw_8bit"));
-        assert!(glob("*8bit", "paged_adamw_8bit"));
-        assert!(!glob("paged_*", "adamw_torch"));
-        assert!(glob("nvidia-*-cu12", "nvidia-cublas-cu12"));
-        assert!(!glob("nvidia-*-cu12", "nvidia-cublas-cu11"));
-        assert!(!glob("nvidia-*-cu12", "nvidia-cu12"));
-        assert!(glob(
-            "*/whl/rocm*",
-            "https://download.pytorch.org/whl/rocm6.2"
-        ));
-    }
 }

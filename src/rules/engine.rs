@@ -9,7 +9,7 @@ use super::condition::{self, Trace, Truth};
 use super::facts::Facts;
 use super::fold::{components, summary, verdict};
 use super::rule::{Change, Partial, Rule};
-use super::template::variables;
+use super::variables::variables;
 use crate::assessment::{
     Assessment, ChangeAt, Finding, MemoryOut, REPORT_SCHEMA_VERSION, RecommendationOut, Status,
 };
@@ -26,7 +26,8 @@ pub fn judge(mut project: Project, profile: &Profile, catalogue: &Catalogue) -> 
 
 /// Judges a project whose markers are already applied.
 pub fn assess(profile: &Profile, project: &Project, catalogue: &Catalogue) -> Assessment {
-    let facts = Facts::new(profile, project, catalogue);
+    let mut facts = Facts::new(profile, project, catalogue);
+    facts.memory = super::memory::estimate(&facts);
     let mut findings = Vec::new();
     let mut changes = BTreeSet::new();
     let mut recommended = BTreeSet::new();
@@ -125,7 +126,7 @@ fn expand_each(entries: &[String], facts: &Facts) -> Vec<String> {
         }
         for decl in &facts.project.packages {
             let name = facts.catalogue.canonical(&decl.name);
-            if condition::glob(entry, name) && seen.insert(name.to_string()) {
+            if super::pattern::glob(entry, name) && seen.insert(name.to_string()) {
                 names.push(name.to_string());
             }
         }

@@ -8,7 +8,7 @@ use pep440_rs::Version;
 use version_ranges::Ranges;
 
 use super::catalogue::Catalogue;
-use super::memory::MemoryEstimate;
+use super::memory_model::MemoryEstimate;
 use super::versions::release_range;
 use crate::profile::Profile;
 use crate::project::{PackageDecl, Project};
@@ -41,8 +41,10 @@ pub struct JudgedPython {
 }
 
 impl<'a> Facts<'a> {
+    /// The facts of a project on a machine, without the memory estimate (which is judged from
+    /// these facts: see [`super::memory::estimate`]).
     pub fn new(profile: &'a Profile, project: &'a Project, catalogue: &'a Catalogue) -> Facts<'a> {
-        let mut facts = Facts {
+        Facts {
             profile,
             project,
             catalogue,
@@ -51,12 +53,7 @@ impl<'a> Facts<'a> {
             each: None,
             use_installed: true,
             by_name: std::sync::Arc::new(index_packages(project, catalogue)),
-        };
-        facts.memory = catalogue
-            .memory_model
-            .as_ref()
-            .and_then(|model| model.estimate(&facts));
-        facts
+        }
     }
 
     /// `{each}` replaced by the package a `for_each` rule is judging.

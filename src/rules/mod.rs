@@ -15,15 +15,19 @@ mod facts;
 mod fold;
 mod grammar;
 mod memory;
+mod memory_model;
+mod pattern;
+mod prose;
 mod rule;
 mod selftest;
 mod template;
+mod variables;
 mod versions;
 
 pub use catalogue::{Catalogue, LintIssue, Listing, LoadedRule, Recommendation};
 pub use engine::{assess, judge};
 pub use facts::judged_python_version;
-pub use memory::MemoryEstimate;
+pub use memory_model::MemoryEstimate;
 pub use rule::Rule;
 pub use selftest::{TestFailure, run_tests, test_profile};
 /// Version-set arithmetic, for the property tests and fuzz targets (not a stable API).
@@ -37,5 +41,5 @@ pub fn estimate_memory(
     project: &crate::project::Project,
     catalogue: &Catalogue,
 ) -> Option<MemoryEstimate> {
-    facts::Facts::new(profile, project, catalogue).memory
+    memory::estimate(&facts::Facts::new(profile, project, catalogue))
 }

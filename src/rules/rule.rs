@@ -6,7 +6,7 @@ use pep440_rs::{Version, VersionSpecifiers};
 use version_ranges::Ranges;
 
 pub use super::grammar::{Fit, Partial, SettingCondition, SettingLiteral};
-use super::template::Template;
+use super::prose::LazyProse;
 use crate::assessment::Status;
 use crate::profile::{Arch, Os, Vendor};
 use crate::project::Installer;
@@ -33,64 +33,6 @@ pub struct Rule {
     pub recommend: Vec<String>,
     /// The words a person reads.
     pub prose: LazyProse,
-}
-
-/// A rule's texts, with their templates split.
-#[derive(Clone, Debug, Default)]
-pub struct Prose {
-    /// The finding's title.
-    pub title: Template,
-    /// The status table's line; the title when absent.
-    pub summary: Option<Template>,
-    /// What goes wrong.
-    pub problem: Template,
-    /// What it breaks.
-    pub impact: Vec<Template>,
-    /// What to do.
-    pub solution: Vec<Template>,
-    /// Where its fact comes from.
-    pub source: Vec<String>,
-    /// The day someone checked it against its source.
-    pub verified: String,
-}
-
-/// A rule's texts, compiled now (rule files) or when the rule first fires (the built-in
-/// catalogue: most rules never fire on a given project, and reading every rule's prose at start
-/// cost more than all the judging).
-#[derive(Clone, Debug)]
-pub struct LazyProse {
-    /// The texts as build.rs's compact JSON holds them, until they are needed.
-    deferred: Option<&'static serde_json::value::RawValue>,
-    compiled: std::sync::OnceLock<Prose>,
-}
-
-impl LazyProse {
-    /// Texts already compiled.
-    pub fn ready(prose: Prose) -> LazyProse {
-        LazyProse {
-            deferred: None,
-            compiled: std::sync::OnceLock::from(prose),
-        }
-    }
-
-    /// Texts to compile on first use.
-    pub fn deferred(json: &'static serde_json::value::RawValue) -> LazyProse {
-        LazyProse {
-            deferred: Some(json),
-            compiled: std::sync::OnceLock::new(),
-        }
-    }
-
-    /// The texts, compiled on first use.
-    pub fn get(&self) -> &Prose {
-        self.compiled.get_or_init(|| {
-            let raw = self
-                .deferred
-                .and_then(|json| serde_json::from_str(json.get()).ok())
-                .unwrap_or_default();
-            super::compile::prose(&raw).0
-        })
-    }
 }
 
 /// When a rule applies, with every value parsed. Leaves test one fact; `All`/`Any`/`Not`
