@@ -89,76 +89,120 @@ impl fmt::Display for Evidence {
     }
 }
 
+/// The report's `schema_version`: fields may be added within it, none renamed or removed.
 pub const REPORT_SCHEMA_VERSION: u32 = 1;
 
+/// One project judged on one machine: the JSON report of `mlcompat check --format json`.
 #[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Assessment {
+    /// The version of this document's shape (1).
     pub schema_version: u32,
+    /// The project's verdict: the worst component; `unknown` when nothing was judged, or when
+    /// the known components are ok and some are unknown (unknown is never reported as working).
     pub verdict: Status,
+    /// The machine judged.
     pub profile: Profile,
     /// The Python the rules judged, and why that one.
     pub python: String,
     /// The project's files that were read.
     pub files: Vec<String>,
+    /// One entry per package, system part (`memory`, `python`, `gpu`) or training setting,
+    /// with its worst finding's status.
     pub components: Vec<Component>,
+    /// What the rules found, worst first.
     pub findings: Vec<Finding>,
+    /// Options worth considering, in the founding assessment's shape.
     pub recommendations: Vec<RecommendationOut>,
+    /// The edits the findings call for, with `file:line`, in file order.
     pub changes: Vec<ChangeAt>,
     /// The memory estimate, when the project names a model.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub memory: Option<MemoryOut>,
+    /// How many components have each status.
     pub summary: Summary,
     /// What the scanner skipped or could not read.
     pub notes: Vec<String>,
 }
 
+/// What a component is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ComponentKind {
+    /// A declared package, by its PEP 503 name.
     Package,
+    /// A part of the machine: `memory`, `python`, `gpu`.
     System,
+    /// A training setting, by its key (`load_in_4bit`).
     Setting,
 }
 
+/// A part of the project and what becomes of it on this machine.
 #[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Component {
+    /// The package's normalized name, the system part, or the setting's key.
     pub name: String,
+    /// What the component is.
     pub kind: ComponentKind,
+    /// Its worst finding's status; `unknown` when nothing judged it.
     pub status: Status,
+    /// One line: why.
     pub summary: String,
+    /// Where the project declares it.
     pub evidence: Vec<Evidence>,
 }
 
+/// What one rule found.
 #[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Finding {
+    /// The rule's id (`mlcompat rules show ID`).
     pub rule: String,
+    /// The component it is about.
     pub component: String,
+    /// What it means for the component.
     pub status: Status,
+    /// The finding in one sentence.
     pub title: String,
     /// One line for the status table.
     pub summary: String,
+    /// What goes wrong, and why.
     pub problem: String,
+    /// What it breaks.
     pub impact: Vec<String>,
+    /// What to do about it.
     pub solution: Vec<String>,
+    /// The lines that made the rule apply.
     pub evidence: Vec<Evidence>,
+    /// Where the rule's fact comes from.
     pub source: Vec<String>,
+    /// The day someone checked the rule against its source.
     pub verified: String,
 }
 
+/// An option the report offers (run inference elsewhere, a smaller model, a rented GPU).
 #[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct RecommendationOut {
+    /// The option's id in the recommendations list.
     pub id: String,
+    /// The option in a few words.
     pub title: String,
+    /// Who it suits.
     pub best_for: String,
+    /// How to do it.
     pub steps: Vec<String>,
+    /// Why it is good.
     pub pros: Vec<String>,
+    /// What it costs.
     pub cons: Vec<String>,
 }
 
+/// An edit a finding calls for, at a line of the project.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 pub struct ChangeAt {
+    /// The file, relative to the scanned folder.
     pub file: String,
+    /// The 1-based line.
     pub line: u32,
+    /// The edit in words: "remove `bitsandbytes==0.41.1`", "load_in_4bit: true -> false".
     pub change: String,
     /// The rule that calls for it.
     pub rule: String,
@@ -174,32 +218,61 @@ pub enum Edit {
     /// Delete the declaration (and its continuation lines).
     RemoveLine,
     /// Replace the requirement `from` (name and version constraint, as written) by `to`.
-    ReplaceRequirement { from: String, to: String },
+    ReplaceRequirement {
+        /// The requirement as written.
+        from: String,
+        /// What replaces it.
+        to: String,
+    },
     /// Set the value of `key` on this line.
-    SetValue { key: String, value: String },
+    SetValue {
+        /// The setting's key.
+        key: String,
+        /// Its new value.
+        value: String,
+    },
     /// Install from this index: a `--extra-index-url` line before the declaration.
-    UseIndex { url: String },
+    UseIndex {
+        /// The index URL.
+        url: String,
+    },
     /// Add an environment marker to the requirement (`; sys_platform == "linux"`), joined with
     /// `and` to one it has.
-    AddMarker { marker: String },
+    AddMarker {
+        /// The PEP 508 marker.
+        marker: String,
+    },
 }
 
+/// The memory estimate for the project's most demanding model.
 #[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct MemoryOut {
+    /// The model, as the config names it.
     pub model: String,
+    /// Its size in parameters, when known.
     pub params: Option<f64>,
+    /// The workload judged: QLoRA, LoRA, full fine-tune, inference.
     pub workload: String,
+    /// The bytes it needs.
     pub need_bytes: u64,
+    /// The bytes the accelerator (or RAM) may use, when the profile says.
     pub budget_bytes: Option<u64>,
+    /// The arithmetic, for a person to check.
     pub arithmetic: String,
+    /// What memory it is judged against: "this GPU may use ≈ 5.3 GB of the 8 GB".
     pub device: String,
 }
 
+/// How many components have each status.
 #[derive(Clone, Copy, Debug, Default, Serialize, schemars::JsonSchema)]
 pub struct Summary {
+    /// ✅
     pub ok: usize,
+    /// ⚠️
     pub warn: usize,
+    /// ❌
     pub fail: usize,
+    /// ❔
     pub unknown: usize,
 }
 

@@ -4,6 +4,8 @@
 //! [`probe`] (this machine) or a saved [`profile`] → [`project`] scan → [`rules`] engine →
 //! [`assessment`] → [`report`].
 
+#![warn(missing_docs)]
+
 pub mod assessment;
 pub mod fix;
 pub mod index;

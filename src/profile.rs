@@ -11,47 +11,61 @@ use serde::{Deserialize, Deserializer, Serialize};
 use crate::size::ByteSize;
 use crate::source::{self, SourceError};
 
+/// The profile schema version this mlcompat reads and writes.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// A machine: what `mlcompat probe` writes and `--profile` reads.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
+    /// The profile's schema version (1).
     pub schema_version: u32,
+    /// The OS, CPU and memory.
     #[serde(default)]
     pub system: System,
+    /// The Python the project will use; absent when none was found.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub python: Option<Python>,
+    /// The GPUs; empty when there are none.
     #[serde(default)]
     pub gpus: Vec<Gpu>,
 }
 
+/// The OS, CPU and memory of a machine.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct System {
+    /// The operating system.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub os: Option<Os>,
+    /// The OS version (`14.5`; the kernel's on Linux).
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "text"
     )]
     pub os_version: Option<String>,
+    /// The CPU architecture (`aarch64` and `amd64` are read as `arm64` and `x86_64`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arch: Option<Arch>,
+    /// The hardware model identifier (`Mac14,7`).
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "text"
     )]
     pub model: Option<String>,
+    /// The CPU or SoC brand string ("Apple M2").
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "text"
     )]
     pub chip: Option<String>,
+    /// CPU core counts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cores: Option<Cores>,
+    /// RAM: integer bytes, or a number with a unit (`8 GB` is 8 GiB, as RAM is sold).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<ByteSize>,
     /// True when the probe ran as an x86_64 process translated by Rosetta on an arm64 Mac: such a
@@ -60,11 +74,14 @@ pub struct System {
     pub rosetta: Option<bool>,
 }
 
+/// CPU core counts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Cores {
+    /// Physical cores.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub physical: Option<u32>,
+    /// Logical cores (hardware threads).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logical: Option<u32>,
     /// Performance cores (Apple `hw.perflevel0.physicalcpu`), where the CPU has two kinds.
@@ -75,15 +92,18 @@ pub struct Cores {
     pub efficiency: Option<u32>,
 }
 
+/// The Python the project will use.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Python {
+    /// Its version (`3.13.5`).
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "text"
     )]
     pub version: Option<String>,
+    /// Its path.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -123,24 +143,30 @@ pub struct TorchBuild {
     pub hip: Option<String>,
 }
 
+/// A GPU.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Gpu {
+    /// Who makes it.
     pub vendor: Vendor,
+    /// Its name ("NVIDIA A100-SXM4-80GB").
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "text"
     )]
     pub name: Option<String>,
+    /// Its memory (the unified memory on Apple Silicon).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<ByteSize>,
+    /// An NVIDIA GPU's compute capability (`8.0`).
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "text"
     )]
     pub compute_capability: Option<String>,
+    /// The GPU driver's version.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -167,28 +193,40 @@ pub struct Gpu {
     pub working_set: Option<ByteSize>,
 }
 
+/// An operating system.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Os {
+    /// macOS.
     Macos,
+    /// Linux (WSL included).
     Linux,
+    /// Windows.
     Windows,
 }
 
+/// A CPU architecture.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum Arch {
+    /// 64-bit ARM (`aarch64` is read as this).
     #[serde(rename = "arm64", alias = "aarch64")]
     Arm64,
+    /// 64-bit x86 (`amd64` and `x64` are read as this).
     #[serde(rename = "x86_64", alias = "amd64", alias = "x64")]
     X86_64,
 }
 
+/// A GPU maker.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Vendor {
+    /// NVIDIA (CUDA).
     Nvidia,
+    /// AMD (ROCm).
     Amd,
+    /// Apple Silicon (Metal, MPS).
     Apple,
+    /// Intel (XPU).
     Intel,
 }
 
@@ -245,6 +283,7 @@ impl Profile {
         Self::parse(&text, path)
     }
 
+    /// Parses a profile's text; `path` names it in errors.
     pub fn parse(text: &str, path: &Path) -> Result<Profile, SourceError> {
         let profile: Profile = source::parse_yaml(text, path)?;
         if profile.schema_version != SCHEMA_VERSION {
@@ -267,6 +306,7 @@ impl Profile {
         Ok(profile)
     }
 
+    /// The GPUs of one vendor.
     pub fn gpus_of(&self, vendor: Vendor) -> impl Iterator<Item = &Gpu> {
         self.gpus.iter().filter(move |gpu| gpu.vendor == vendor)
     }
