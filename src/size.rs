@@ -15,12 +15,15 @@ pub struct ByteSize(pub u64);
 const UNITS: [(&str, u32); 5] = [("", 0), ("k", 1), ("m", 2), ("g", 3), ("t", 4)];
 
 impl ByteSize {
+    /// Bytes in a GiB (the `GB` of RAM and VRAM).
     pub const GIB: u64 = 1 << 30;
 
+    /// A size in GiB, rounded to the byte.
     pub fn from_gib(gib: f64) -> Self {
         ByteSize((gib * Self::GIB as f64).round() as u64)
     }
 
+    /// The size in GiB.
     pub fn gib(self) -> f64 {
         self.0 as f64 / Self::GIB as f64
     }

@@ -327,10 +327,12 @@ impl Catalogue {
         SettingKeys::Only(keys)
     }
 
+    /// The rule with this id.
     pub fn rule(&self, id: &str) -> Option<&LoadedRule> {
         self.rules.iter().find(|loaded| loaded.id == id)
     }
 
+    /// The recommendation with this id.
     pub fn recommendation(&self, id: &str) -> Option<&Recommendation> {
         self.recommendations.iter().find(|r| r.id == id)
     }

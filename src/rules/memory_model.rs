@@ -114,19 +114,26 @@ impl BytesPerParam {
 /// The estimate for the project's model, with the arithmetic a person can check.
 #[derive(Clone, Debug, Serialize)]
 pub struct MemoryEstimate {
+    /// The model judged (the most demanding one of the project).
     pub model: ModelRef,
+    /// The workload's name: QLoRA, LoRA, full fine-tune, inference.
     pub workload: String,
+    /// What it needs in all.
     pub need: ByteSize,
     /// The parts of `need`: weights, trained parameters with their optimizer state, and
     /// activations (the runtime overhead is the rest). Tests check them against published figures.
     pub weights: ByteSize,
+    /// Gradients, optimizer state and master weights of the trained parameters.
     pub trainable: ByteSize,
+    /// Activations and caches.
     pub activations: ByteSize,
     /// What the accelerator (or RAM) may use; `None` when the profile does not say.
     pub budget: Option<ByteSize>,
     /// "this GPU may use ≈ 5.3 GB of the 8 GB".
     pub device: String,
+    /// The arithmetic, for a person to check.
     pub arithmetic: String,
+    /// Whether it fits; `None` when the budget is unknown.
     pub fit: Option<Fit>,
 }
 

@@ -17,10 +17,15 @@ const TEST_PROFILES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/test_
 /// A test case whose rule gave another status than expected.
 #[derive(Clone, Debug)]
 pub struct TestFailure {
+    /// The rule's id.
     pub rule: String,
+    /// Its file.
     pub file: String,
+    /// Its line.
     pub line: u64,
+    /// Which of its test cases (1-based).
     pub case: usize,
+    /// What was expected and what came.
     pub message: String,
 }
 
