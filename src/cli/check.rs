@@ -94,12 +94,13 @@ pub fn run(args: CheckArgs) -> Result<ExitCode> {
         verbose: args.verbose,
         quiet: args.quiet,
     };
-    let text = match judged.as_slice() {
-        [one] if args.format == Format::Github => {
-            report::github_annotations(&one.report, &github_prefix(&args.path), &style)
-        }
-        [one] => report::render(&one.report, args.format, &style),
-        fleet => report::render_fleet(fleet, args.format, &style),
+    let prefix = github_prefix(&args.path);
+    let text = match (args.format, judged.as_slice()) {
+        (Format::Sarif, machines) => report::sarif(machines, &prefix),
+        (Format::Github, [one]) => report::github_annotations(&one.report, &prefix, &style),
+        (Format::Github, fleet) => report::github_fleet_annotations(fleet, &prefix, &style),
+        (_, [one]) => report::render(&one.report, args.format, &style),
+        (_, fleet) => report::render_fleet(fleet, args.format, &style),
     };
     let colour = match args.format {
         Format::Table => args.color.choice(),
@@ -165,12 +166,65 @@ fn profiles_in(folder: &Path) -> Result<Vec<PathBuf>> {
     Ok(found)
 }
 
-/// The scanned folder, as GitHub annotations need file paths from the repository root.
+/// The scanned folder relative to the working folder, with `/` separators (`""` for the working
+/// folder itself): GitHub annotations and SARIF name files from the repository root, where a
+/// CI job runs `check`, so an absolute PATH inside it must not leak into `file=`.
 fn github_prefix(path: &Path) -> String {
     let folder = if path.is_file() {
         path.parent().unwrap_or(Path::new(""))
     } else {
         path
     };
-    folder.display().to_string()
+    let cwd = std::env::current_dir().ok();
+    relative_to(folder, cwd.as_deref())
+}
+
+/// `folder` relative to `cwd` when it lies inside it, lexically (or through the canonical paths
+/// when a link is on the way); otherwise as given. `.` components are dropped.
+fn relative_to(folder: &Path, cwd: Option<&Path>) -> String {
+    use std::path::Component;
+    let mut inside = folder.to_path_buf();
+    if let Some(cwd) = cwd.filter(|_| folder.is_absolute()) {
+        if let Ok(rest) = folder.strip_prefix(cwd) {
+            inside = rest.to_path_buf();
+        } else if let (Ok(f), Ok(c)) = (folder.canonicalize(), cwd.canonicalize()) {
+            if let Ok(rest) = f.strip_prefix(&c) {
+                inside = rest.to_path_buf();
+            }
+        }
+    }
+    let parts: Vec<String> = inside
+        .components()
+        .filter(|c| !matches!(c, Component::CurDir))
+        .map(|c| match c {
+            Component::RootDir => String::new(),
+            other => other.as_os_str().to_string_lossy().into_owned(),
+        })
+        .collect();
+    match parts.as_slice() {
+        [root, rest @ ..] if root.is_empty() => format!("/{}", rest.join("/")),
+        _ => parts.join("/"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::relative_to;
+    use std::path::Path;
+
+    #[test]
+    fn prefixes_are_relative_to_the_working_folder() {
+        let cwd = Path::new("/repo");
+        assert_eq!(
+            relative_to(Path::new("/repo/sub/proj"), Some(cwd)),
+            "sub/proj"
+        );
+        assert_eq!(relative_to(Path::new("/repo"), Some(cwd)), "");
+        assert_eq!(relative_to(Path::new("./sub/./x"), Some(cwd)), "sub/x");
+        assert_eq!(relative_to(Path::new("."), Some(cwd)), "");
+        assert_eq!(
+            relative_to(Path::new("/elsewhere/p"), Some(cwd)),
+            "/elsewhere/p"
+        );
+    }
 }

@@ -53,8 +53,27 @@ fn cell(machine: &Machine, component: &str, ascii: bool) -> String {
         .map_or("-".to_string(), |c| icon(c.status, ascii).to_string())
 }
 
+/// The matrix. When the machines' names do not fit the width side by side, the columns are
+/// numbered and the verdict lines below name each number, so no name or component is ever
+/// broken inside a word (comfy-table splits a word that is wider than its column).
 pub fn table(machines: &[Machine], style: &Style) -> String {
     let width = resolve_width(style);
+    let rows = component_rows(machines);
+    let first = rows
+        .iter()
+        .map(|(name, _)| name.chars().count().min(MAX_COMPONENT))
+        .chain(["Component".len()])
+        .max()
+        .unwrap_or(0);
+    // Borders and padding: 3 columns a cell (`┆ x `), one more for the closing border.
+    let natural = first
+        + 3
+        + machines
+            .iter()
+            .map(|m| m.name.chars().count().max(2) + 3)
+            .sum::<usize>()
+        + 1;
+    let numbered = natural > usize::from(width);
     let mut out = String::new();
     heading(
         &mut out,
@@ -62,11 +81,17 @@ pub fn table(machines: &[Machine], style: &Style) -> String {
     );
     let mut table = new_table(style, width);
     let mut header = vec!["Component".to_string()];
-    header.extend(machines.iter().map(|m| super::table::cell(&m.name)));
+    header.extend(machines.iter().enumerate().map(|(i, m)| {
+        if numbered {
+            (i + 1).to_string()
+        } else {
+            super::table::cell(&m.name)
+        }
+    }));
     table.set_header(header);
-    for (component, _) in component_rows(machines) {
-        let mut row = vec![super::table::cell(&component)];
-        row.extend(machines.iter().map(|m| cell(m, &component, style.ascii)));
+    for (component, _) in &rows {
+        let mut row = vec![super::table::cell(component)];
+        row.extend(machines.iter().map(|m| cell(m, component, style.ascii)));
         table.add_row(row);
     }
     let mut verdicts = vec!["verdict".to_string()];
@@ -76,6 +101,12 @@ pub fn table(machines: &[Machine], style: &Style) -> String {
             .map(|m| icon(m.report.verdict, style.ascii).to_string()),
     );
     table.add_row(verdicts);
+    if let Some(column) = table.column_mut(0) {
+        let fixed = u16::try_from(first + 2).unwrap_or(u16::MAX);
+        column.set_constraint(comfy_table::ColumnConstraint::LowerBoundary(
+            comfy_table::Width::Fixed(fixed),
+        ));
+    }
     let _ = writeln!(out, "{table}");
     let _ = writeln!(
         out,
@@ -86,8 +117,45 @@ pub fn table(machines: &[Machine], style: &Style) -> String {
         icon(Status::Unknown, style.ascii)
     );
     out.push('\n');
-    out.push_str(&quiet(machines, style));
+    if numbered {
+        out.push_str(&numbered_lines(machines, style));
+    } else {
+        out.push_str(&quiet(machines, style));
+    }
+    let options = textwrap::Options::new(usize::from(width)).break_words(false);
+    out.push('\n');
+    for line in textwrap::wrap(&counts(machines, style.ascii), options) {
+        let _ = writeln!(out, "{line}");
+    }
     out
+}
+
+/// Component names longer than this may wrap (a pathological name must not push every machine
+/// column off the screen).
+const MAX_COMPONENT: usize = 28;
+
+/// The verdict lines with the column number of each machine: the legend of a numbered matrix.
+fn numbered_lines(machines: &[Machine], style: &Style) -> String {
+    let digits = machines.len().to_string().len();
+    let width = machines.iter().map(|m| m.name.len()).max().unwrap_or(0);
+    machines
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            // The icon says the verdict; its words would push the line past a narrow terminal.
+            let c = &m.report.summary;
+            format!(
+                "{:>digits$}  {:<width$}  {} {} ok, {} warn, {} fail, {} unknown\n",
+                i + 1,
+                m.name,
+                icon(m.report.verdict, style.ascii),
+                c.ok,
+                c.warn,
+                c.fail,
+                c.unknown
+            )
+        })
+        .collect()
 }
 
 pub fn markdown(machines: &[Machine]) -> String {
@@ -123,10 +191,11 @@ pub fn markdown(machines: &[Machine]) -> String {
 }
 
 /// Annotations for every machine, each offending line once with the machines it fails on.
-pub fn github(machines: &[Machine], style: &Style) -> String {
+/// `prefix` is the scanned folder relative to the working folder, as for one machine.
+pub fn github(machines: &[Machine], prefix: &str, style: &Style) -> String {
     let mut lines: Vec<(String, Vec<&str>)> = Vec::new();
     for machine in machines {
-        for line in super::github::render(&machine.report, "", style).lines() {
+        for line in super::github::render(&machine.report, prefix, style).lines() {
             if !line.starts_with("::") {
                 continue;
             }
@@ -140,15 +209,40 @@ pub fn github(machines: &[Machine], style: &Style) -> String {
     for (line, names) in lines {
         let _ = writeln!(out, "{line} (on {})", names.join(", "));
     }
-    let verdict = verdict(machines);
-    let _ = writeln!(
-        out,
-        "mlcompat: {} {} on {} machines",
-        icon(verdict, style.ascii),
-        label(verdict),
-        machines.len()
-    );
+    let _ = writeln!(out, "mlcompat: {}", counts(machines, style.ascii));
     out
+}
+
+/// How many machines have each verdict, worst first: `❌ Will NOT work on 5 of 11 machines;
+/// ⚠️ Will work with modifications on 5; ✅ Will work on 1`. The worst leads, as it sets the
+/// exit code, but each count is only its own machines.
+pub fn counts(machines: &[Machine], ascii: bool) -> String {
+    let total = machines.len();
+    let mut parts = Vec::new();
+    for status in Status::ALL.iter().rev() {
+        let n = machines
+            .iter()
+            .filter(|m| m.report.verdict == *status)
+            .count();
+        if n == 0 {
+            continue;
+        }
+        let part = if parts.is_empty() {
+            let noun = if total == 1 { "machine" } else { "machines" };
+            format!(
+                "{} {} on {n} of {total} {noun}",
+                icon(*status, ascii),
+                label(*status)
+            )
+        } else {
+            format!("{} {} on {n}", icon(*status, ascii), label(*status))
+        };
+        parts.push(part);
+    }
+    if parts.is_empty() {
+        return format!("{} no machines", icon(verdict(machines), ascii));
+    }
+    parts.join("; ")
 }
 
 /// One line a machine: its verdict and counts.

@@ -6,6 +6,7 @@ mod fleet;
 mod github;
 mod json;
 mod markdown;
+mod sarif;
 mod table;
 mod text;
 
@@ -26,6 +27,8 @@ pub enum Format {
     Markdown,
     /// GitHub Actions workflow commands: one annotation per finding with evidence.
     Github,
+    /// SARIF 2.1.0, for GitHub code scanning (github/codeql-action/upload-sarif).
+    Sarif,
 }
 
 /// How the human formats look.
@@ -45,6 +48,7 @@ pub struct Style {
 pub fn render(assessment: &Assessment, format: Format, style: &Style) -> String {
     let text = match format {
         Format::Json => return json::render(assessment),
+        Format::Sarif => return sarif::render_one(assessment, ""),
         _ if style.quiet => verdict_line(assessment, style.ascii) + "\n",
         Format::Table => table::render(assessment, style),
         Format::Markdown => markdown::render(assessment),
@@ -57,10 +61,11 @@ pub fn render(assessment: &Assessment, format: Format, style: &Style) -> String 
 pub fn render_fleet(machines: &[Machine], format: Format, style: &Style) -> String {
     let text = match format {
         Format::Json => return fleet::json(machines),
+        Format::Sarif => return sarif::render(machines, ""),
         _ if style.quiet => fleet::quiet(machines, style),
         Format::Table => fleet::table(machines, style),
         Format::Markdown => fleet::markdown(machines),
-        Format::Github => fleet::github(machines, style),
+        Format::Github => fleet::github(machines, "", style),
     };
     finish(text, style)
 }
@@ -72,4 +77,15 @@ fn finish(text: String, style: &Style) -> String {
 /// GitHub annotations name files from the repository root; `prefix` is the scanned folder.
 pub fn github_annotations(assessment: &Assessment, prefix: &str, style: &Style) -> String {
     finish(github::render(assessment, prefix, style), style)
+}
+
+/// SARIF for one machine or a fleet; `prefix` is the scanned folder relative to the repository
+/// root, as code scanning resolves artifact URIs from there.
+pub fn sarif(machines: &[Machine], prefix: &str) -> String {
+    sarif::render(machines, prefix)
+}
+
+/// GitHub annotations for a fleet, files named from `prefix` as for one machine.
+pub fn github_fleet_annotations(machines: &[Machine], prefix: &str, style: &Style) -> String {
+    finish(fleet::github(machines, prefix, style), style)
 }
