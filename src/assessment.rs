@@ -122,6 +122,22 @@ pub struct Assessment {
     pub summary: Summary,
     /// What the scanner skipped or could not read.
     pub notes: Vec<String>,
+    /// Findings the project's config ignores (`[tool.mlcompat] ignore`): they left the
+    /// components, counts and verdict, and are listed here with the reason given. Absent when
+    /// nothing is ignored.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suppressed: Vec<Suppressed>,
+}
+
+/// A finding the project's config ignores, and why.
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+pub struct Suppressed {
+    /// The finding as it would have been reported.
+    #[serde(flatten)]
+    pub finding: Finding,
+    /// The reason the config gives, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// What a component is.

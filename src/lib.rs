@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 pub mod assessment;
+pub mod config;
 pub mod fix;
 pub mod index;
 pub mod names;

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use crate::assessment::{Assessment, JudgedMachine};
+use crate::config::{self, Config};
 use crate::profile::Profile;
 use crate::project::{self, Platform, Project, ScanOptions};
 use crate::rules::{self, Catalogue};
@@ -101,4 +102,18 @@ pub fn judge_fleet(
             })
         })
         .collect()
+}
+
+/// Applies the project config's `ignore` to every machine's report, after judging: ignored
+/// findings leave the components and the verdict and are listed under `suppressed`.
+pub fn suppress(judged: &mut [JudgedMachine], config: &Config, catalogue: &Catalogue) {
+    let recommends = |rule: &str| {
+        catalogue
+            .rule(rule)
+            .map(|loaded| loaded.rule.recommend.clone())
+            .unwrap_or_default()
+    };
+    for machine in judged {
+        config::suppress(&mut machine.report, config, recommends);
+    }
 }

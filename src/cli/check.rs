@@ -9,6 +9,7 @@ use clap::ValueEnum;
 
 use super::output::{ColorWhen, write_stdout};
 use mlcompat::assessment::{Status, fleet_verdict};
+use mlcompat::config::{self, Config};
 use mlcompat::pipeline::{self, MachineInput};
 use mlcompat::probe::{self, ProbeOptions};
 use mlcompat::report::{self, Format, Style};
@@ -29,9 +30,17 @@ pub struct CheckArgs {
     /// More rule files or folders, added to the built-in rules.
     #[arg(long, value_name = "FILE_OR_DIR")]
     rules: Vec<PathBuf>,
-    /// Exit 1 when something is at or above this status.
-    #[arg(long, value_enum, default_value_t = FailOn::Fail)]
-    fail_on: FailOn,
+    /// Exit 1 when something is at or above this status [default: fail, or the config's
+    /// `fail-on`].
+    #[arg(long, value_enum)]
+    fail_on: Option<FailOn>,
+    /// The settings file (`mlcompat.toml`, or a `pyproject.toml` with `[tool.mlcompat]`)
+    /// [default: the one in the project folder, if any].
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    config: Option<PathBuf>,
+    /// Read no settings file: judge with the flags alone.
+    #[arg(long)]
+    no_config: bool,
     /// When to colour the report.
     #[arg(long, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
     color: ColorWhen,
@@ -82,7 +91,26 @@ impl FailOn {
 
 pub fn run(args: CheckArgs) -> Result<ExitCode> {
     let catalogue = Catalogue::load(&args.rules)?;
-    let judged = pipeline::judge_fleet(&args.path, machines(&args)?, &catalogue)?;
+    let config = match (&args.config, args.no_config) {
+        (_, true) => Config::default(),
+        (Some(file), false) => Config::load(file)?,
+        (None, false) => Config::discover(&args.path)?,
+    };
+    config.check_rules(|id| catalogue.rule(id).is_some())?;
+    // Flags win over the file: its profiles only when none is named, its fail-on only when
+    // --fail-on is not given.
+    let profiles = if args.profile.is_empty() {
+        config.profiles.clone()
+    } else {
+        args.profile.clone()
+    };
+    let fail_on = args.fail_on.unwrap_or(match config.fail_on {
+        Some(config::FailOn::Warn) => FailOn::Warn,
+        Some(config::FailOn::Never) => FailOn::Never,
+        Some(config::FailOn::Fail) | None => FailOn::Fail,
+    });
+    let mut judged = pipeline::judge_fleet(&args.path, machines(&args, &profiles)?, &catalogue)?;
+    pipeline::suppress(&mut judged, &config, &catalogue);
     let style = Style {
         width: (!std::io::stdout().is_terminal()).then(|| {
             std::env::var("COLUMNS")
@@ -108,7 +136,7 @@ pub fn run(args: CheckArgs) -> Result<ExitCode> {
     };
     write_stdout(&text, colour)?;
     let verdict = fleet_verdict(&judged);
-    let failed = args.fail_on.threshold().is_some_and(|t| verdict >= t);
+    let failed = fail_on.threshold().is_some_and(|t| verdict >= t);
     Ok(if failed {
         ExitCode::from(1)
     } else {
@@ -117,8 +145,8 @@ pub fn run(args: CheckArgs) -> Result<ExitCode> {
 }
 
 /// The saved profiles named (folders expanded, in name order), or this machine when none is.
-fn machines(args: &CheckArgs) -> Result<Vec<MachineInput>> {
-    if args.profile.is_empty() {
+fn machines(args: &CheckArgs, profiles: &[PathBuf]) -> Result<Vec<MachineInput>> {
+    if profiles.is_empty() {
         let probed = probe::probe(&ProbeOptions {
             python: args.python.clone(),
             project: Some(args.path.clone()),
@@ -131,7 +159,7 @@ fn machines(args: &CheckArgs) -> Result<Vec<MachineInput>> {
         }]);
     }
     let mut files = Vec::new();
-    for path in &args.profile {
+    for path in profiles {
         if path.is_dir() {
             files.extend(profiles_in(path)?);
         } else {

@@ -31,6 +31,7 @@ pub fn render(assessment: &Assessment, style: &Style) -> String {
     recommendations(&mut out, assessment, width);
     changes(&mut out, assessment);
     notes(&mut out, assessment, width);
+    suppressed(&mut out, assessment, width);
     let line = verdict_line(assessment, style.ascii);
     let _ = writeln!(out, "\n{}", paint(assessment.verdict, &line).bold());
     out
@@ -272,6 +273,35 @@ fn notes(out: &mut String, assessment: &Assessment, width: u16) {
     for note in &assessment.notes {
         wrap(out, "  ", "    ", note, width);
     }
+}
+
+/// One line for the findings the project's config ignores, so a reader knows the verdict is
+/// without them. The reasons come from the project's file: control characters are dropped.
+fn suppressed(out: &mut String, assessment: &Assessment, width: u16) {
+    if assessment.suppressed.is_empty() {
+        return;
+    }
+    let items: Vec<String> = assessment
+        .suppressed
+        .iter()
+        .map(|s| {
+            let what = format!("{} on {}", s.finding.rule, s.finding.component);
+            match &s.reason {
+                Some(reason) => format!("{what} ({reason})"),
+                None => what,
+            }
+        })
+        .collect();
+    let text: String = format!(
+        "Ignored by the project's config ({}): {}",
+        assessment.suppressed.len(),
+        items.join("; ")
+    )
+    .chars()
+    .filter(|c| !c.is_control())
+    .collect();
+    out.push('\n');
+    wrap(out, "", "  ", &text, width);
 }
 
 #[cfg(test)]

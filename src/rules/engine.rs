@@ -85,6 +85,7 @@ pub fn assess(profile: &Profile, project: &Project, catalogue: &Catalogue) -> As
             device: m.device.clone(),
         }),
         notes: project.notes.clone(),
+        suppressed: Vec::new(),
     }
 }
 
