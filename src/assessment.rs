@@ -294,7 +294,7 @@ pub struct Summary {
 
 /// One machine of a fleet and its report: the profile's name (its file stem), its file, and
 /// the assessment of the project on it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct JudgedMachine {
     /// The profile's file stem, or "this machine".
     pub name: String,
@@ -302,6 +302,37 @@ pub struct JudgedMachine {
     pub file: Option<String>,
     /// The project judged on this machine.
     pub report: Assessment,
+}
+
+/// The JSON document of a project judged on several machines (`check --profile A --profile B
+/// --format json`): the per-machine contract unchanged, under `machines`.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct Fleet<'a> {
+    pub schema_version: u32,
+    /// The worst machine's verdict, which sets the exit code.
+    pub verdict: Status,
+    pub machines: &'a [JudgedMachine],
+}
+
+/// What stdout carries when the tool could not do its job (exit 2) and JSON was asked for, so a
+/// CI step that parses stdout still gets a document.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct ErrorDocument {
+    pub schema_version: u32,
+    pub error: ErrorBody,
+}
+
+/// The error: what went wrong, and where when it is a file.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct ErrorBody {
+    /// The message, as printed on stderr.
+    pub message: String,
+    /// The file that could not be read or understood.
+    pub file: Option<String>,
+    /// Its 1-based line, where known.
+    pub line: Option<u64>,
+    /// Its 1-based column in characters, where known.
+    pub column: Option<u64>,
 }
 
 /// The fleet's verdict, which sets `check`'s exit code: the worst machine's.

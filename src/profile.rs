@@ -18,7 +18,8 @@ pub const SCHEMA_VERSION: u32 = 1;
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
-    /// The profile's schema version (1).
+    /// The profile's schema version: always 1, loading refuses any other.
+    #[schemars(range(min = 1, max = 1))]
     pub schema_version: u32,
     /// The OS, CPU and memory.
     #[serde(default)]
@@ -44,6 +45,7 @@ pub struct System {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "text"
     )]
+    #[schemars(schema_with = "text_schema")]
     pub os_version: Option<String>,
     /// The CPU architecture (`aarch64` and `amd64` are read as `arm64` and `x86_64`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -54,6 +56,7 @@ pub struct System {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "text"
     )]
+    #[schemars(schema_with = "text_schema")]
     pub model: Option<String>,
     /// The CPU or SoC brand string ("Apple M2").
     #[serde(
@@ -61,6 +64,7 @@ pub struct System {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "text"
     )]
+    #[schemars(schema_with = "text_schema")]
     pub chip: Option<String>,
     /// CPU core counts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -102,6 +106,7 @@ pub struct Python {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "text"
     )]
+    #[schemars(schema_with = "text_schema")]
     pub version: Option<String>,
     /// Its path.
     #[serde(
@@ -109,6 +114,7 @@ pub struct Python {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "text"
     )]
+    #[schemars(schema_with = "text_schema")]
     pub executable: Option<String>,
     /// Installed distributions, by normalized name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -133,6 +139,7 @@ pub struct TorchBuild {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "text"
     )]
+    #[schemars(schema_with = "text_schema")]
     pub cuda: Option<String>,
     /// The HIP version of a ROCm build (`torch.version.hip`).
     #[serde(
@@ -140,6 +147,7 @@ pub struct TorchBuild {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "text"
     )]
+    #[schemars(schema_with = "text_schema")]
     pub hip: Option<String>,
 }
 
@@ -155,6 +163,7 @@ pub struct Gpu {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "text"
     )]
+    #[schemars(schema_with = "text_schema")]
     pub name: Option<String>,
     /// Its memory (the unified memory on Apple Silicon).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -165,6 +174,7 @@ pub struct Gpu {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "text"
     )]
+    #[schemars(schema_with = "text_schema")]
     pub compute_capability: Option<String>,
     /// The GPU driver's version.
     #[serde(
@@ -172,6 +182,7 @@ pub struct Gpu {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "text"
     )]
+    #[schemars(schema_with = "text_schema")]
     pub driver_version: Option<String>,
     /// The highest CUDA version the driver supports.
     #[serde(
@@ -179,6 +190,7 @@ pub struct Gpu {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "text"
     )]
+    #[schemars(schema_with = "text_schema")]
     pub cuda_version: Option<String>,
     /// The AMD GPU architecture (`gfx942`), which decides which ROCm builds run on it.
     #[serde(
@@ -186,6 +198,7 @@ pub struct Gpu {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "text"
     )]
+    #[schemars(schema_with = "text_schema")]
     pub gfx_target: Option<String>,
     /// Memory the GPU may use at once when that is less than `memory`: on Apple Silicon the
     /// wired limit (`iogpu.wired_limit_mb`) where someone has set one.
@@ -206,7 +219,7 @@ pub enum Os {
 }
 
 /// A CPU architecture.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Arch {
     /// 64-bit ARM (`aarch64` is read as this).
     #[serde(rename = "arm64", alias = "aarch64")]
@@ -310,6 +323,27 @@ impl Profile {
     pub fn gpus_of(&self, vendor: Vendor) -> impl Iterator<Item = &Gpu> {
         self.gpus.iter().filter(move |gpu| gpu.vendor == vendor)
     }
+}
+
+/// The schema says what loading accepts: the aliases too, so an editor checking a hand-written
+/// profile against it does not flag `arch: aarch64`, which mlcompat reads as `arm64`.
+impl schemars::JsonSchema for Arch {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Arch".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "arm64 or x86_64; aarch64 is read as arm64, amd64 and x64 as x86_64.",
+            "type": "string",
+            "enum": ["arm64", "x86_64", "aarch64", "amd64", "x64"]
+        })
+    }
+}
+
+/// What [`text`] accepts: a string, or a number YAML read from `os_version: 14.5`.
+fn text_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({ "type": ["string", "number", "null"] })
 }
 
 /// Accepts a string or a bare number for text fields, because people write `os_version: 14.5`

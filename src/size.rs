@@ -95,8 +95,8 @@ impl schemars::JsonSchema for ByteSize {
         schemars::json_schema!({
             "description": "Bytes, or a number and a unit (`8 GB`, `512 MiB`); KB/MB/GB/TB are powers of 1024.",
             "anyOf": [
-                { "type": "integer", "minimum": 0 },
-                { "type": "string", "pattern": "^\\s*[0-9.]+\\s*([KkMmGgTt]i?[Bb]?|[Bb])?\\s*$" }
+                { "type": "number", "minimum": 0 },
+                { "type": "string", "pattern": "^\\s*([0-9]+\\.?[0-9]*|\\.[0-9]+)\\s*[KkMmGgTt]?([Ii][Bb]|[Bb])?\\s*$" }
             ]
         })
     }

@@ -28,6 +28,21 @@ fn the_report_schema_is_current() {
 }
 
 #[test]
+fn the_fleet_schema_is_current() {
+    check("fleet.schema.json", mlcompat::schema::fleet());
+}
+
+#[test]
+fn the_error_schema_is_current() {
+    check("error.schema.json", mlcompat::schema::error());
+}
+
+#[test]
+fn the_fix_schema_is_current() {
+    check("fix.schema.json", mlcompat::schema::fix());
+}
+
+#[test]
 fn the_fixture_profiles_validate_against_the_published_schema() {
     let schema: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string("schemas/profile.schema.json").unwrap())

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
-use super::output::{ColorWhen, write_stdout};
+use super::output::{ColorWhen, write_plain, write_stdout};
 use mlcompat::fix;
 use mlcompat::pipeline;
 use mlcompat::probe::{self, ProbeOptions};
@@ -33,12 +33,32 @@ pub struct FixArgs {
     /// Replace fixed files that already exist.
     #[arg(long)]
     force: bool,
+    /// The output: a diff and words for people, or one JSON document (the edits and the
+    /// predicted report) for tools.
+    #[arg(long, value_enum, default_value_t = FixFormat::Text)]
+    format: FixFormat,
     /// When to colour the diff.
     #[arg(long, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
     color: ColorWhen,
     /// The Python interpreter to describe when probing (instead of the active one).
     #[arg(long, value_name = "PATH")]
     python: Option<PathBuf>,
+}
+
+/// `fix --format`.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FixFormat {
+    /// The diff (or the files written), what no edit fixes, and the predicted verdict.
+    Text,
+    /// One JSON document (schemas/fix.schema.json).
+    Json,
+}
+
+impl FixArgs {
+    /// Whether errors should also be a JSON document on stdout.
+    pub fn wants_json(&self) -> bool {
+        self.format == FixFormat::Json
+    }
 }
 
 pub fn run(args: FixArgs) -> Result<ExitCode> {
@@ -79,6 +99,9 @@ pub fn run(args: FixArgs) -> Result<ExitCode> {
         written: written.as_deref(),
         after: after.as_ref(),
     };
-    write_stdout(&report::fix_report(&outcome), args.color.choice())?;
+    match args.format {
+        FixFormat::Text => write_stdout(&report::fix_report(&outcome), args.color.choice())?,
+        FixFormat::Json => write_plain(&report::fix_json(&outcome, &assessment))?,
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -73,7 +73,11 @@ enum Command {
 /// was asked for, so CI parsing stdout still gets a document).
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let json_errors = matches!(&cli.command, Command::Check(args) if args.wants_json());
+    let json_errors = match &cli.command {
+        Command::Check(args) => args.wants_json(),
+        Command::Fix(args) => args.wants_json(),
+        _ => false,
+    };
     match run(cli) {
         Ok(code) => code,
         Err(error) => {

@@ -3,23 +3,15 @@
 
 use std::fmt::Write;
 
-use serde::Serialize;
-
 use super::Style;
 use super::table::{heading, new_table, resolve_width};
 use super::text::{icon, label, verdict_line};
 use crate::assessment::{
-    JudgedMachine as Machine, REPORT_SCHEMA_VERSION, Status, fleet_verdict as verdict,
+    Fleet, JudgedMachine as Machine, REPORT_SCHEMA_VERSION, Status, fleet_verdict as verdict,
 };
 
 /// The fleet document: the per-machine contract unchanged, under `machines`.
 pub fn json(machines: &[Machine]) -> String {
-    #[derive(Serialize)]
-    struct Fleet<'a> {
-        schema_version: u32,
-        verdict: Status,
-        machines: &'a [Machine],
-    }
     let fleet = Fleet {
         schema_version: REPORT_SCHEMA_VERSION,
         verdict: verdict(machines),

@@ -1,8 +1,6 @@
 //! The JSON report: the DESIGN.md contract, pretty-printed, one document.
 
-use serde_json::json;
-
-use crate::assessment::Assessment;
+use crate::assessment::{Assessment, ErrorBody, ErrorDocument};
 
 pub fn render(assessment: &Assessment) -> String {
     let mut text = serde_json::to_string_pretty(assessment).unwrap_or_else(|e| {
@@ -25,9 +23,15 @@ pub fn error_document(
     line: Option<u64>,
     column: Option<u64>,
 ) -> String {
-    let document = json!({
-        "schema_version": crate::assessment::REPORT_SCHEMA_VERSION,
-        "error": { "message": message, "file": file, "line": line, "column": column },
-    });
-    format!("{document:#}\n")
+    let document = ErrorDocument {
+        schema_version: crate::assessment::REPORT_SCHEMA_VERSION,
+        error: ErrorBody {
+            message: message.to_string(),
+            file: file.map(str::to_string),
+            line,
+            column,
+        },
+    };
+    // Plain strings and numbers: serializing cannot fail.
+    serde_json::to_string_pretty(&document).unwrap_or_default() + "\n"
 }

@@ -2,6 +2,7 @@
 //! matrix when a project is judged against several saved machines.
 
 mod fix;
+mod fix_json;
 mod fleet;
 mod github;
 mod json;
@@ -13,6 +14,7 @@ mod text;
 use crate::assessment::{Assessment, JudgedMachine as Machine};
 
 pub use fix::{FixOutcome, fix_report};
+pub use fix_json::{FixDocument, FixFile, render as fix_json};
 pub use json::error_document;
 pub use text::{asciify, icon, label, verdict_line};
 
