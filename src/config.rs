@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::assessment::{Assessment, ComponentKind, Status, Summary, Suppressed};
+use crate::assessment::{Assessment, Component, ComponentKind, Status, Summary, Suppressed};
 use crate::source::{self, SourceError};
 
 /// `fail-on`: the status at which `check` exits 1.
@@ -223,6 +223,7 @@ pub fn suppress(
     assessment: &mut Assessment,
     config: &Config,
     recommends: impl Fn(&str) -> Vec<String>,
+    fold: &Fold,
 ) {
     if config.ignore.is_empty() {
         return;
@@ -268,24 +269,9 @@ pub fn suppress(
             None => false,
         }
     });
-    let mut summary = Summary::default();
-    for component in &assessment.components {
-        match component.status {
-            Status::Ok => summary.ok += 1,
-            Status::Warn => summary.warn += 1,
-            Status::Fail => summary.fail += 1,
-            Status::Unknown => summary.unknown += 1,
-        }
-    }
-    assessment.summary = summary;
-    // The engine's rule: the worst judged component; unknown ones do not lower it to unknown.
-    assessment.verdict = assessment
-        .components
-        .iter()
-        .map(|c| c.status)
-        .filter(|s| *s != Status::Unknown)
-        .max()
-        .unwrap_or(Status::Ok);
+    // The engine's own fold, so a waiver cannot judge differently from the engine.
+    assessment.summary = (fold.summary)(&assessment.components);
+    assessment.verdict = (fold.verdict)(&assessment.components);
     let live: BTreeSet<&str> = assessment
         .findings
         .iter()
@@ -303,6 +289,13 @@ pub fn suppress(
     assessment
         .recommendations
         .retain(|r| wanted.contains(&r.id));
+}
+
+/// The engine's fold of components into counts and a verdict (rules::summary, rules::verdict),
+/// passed in because settings sit below the rules engine.
+pub struct Fold {
+    pub summary: fn(&[Component]) -> Summary,
+    pub verdict: fn(&[Component]) -> Status,
 }
 
 /// `file:line:column: message` for a TOML error, the line and column counted in characters.

@@ -113,7 +113,11 @@ pub fn suppress(judged: &mut [JudgedMachine], config: &Config, catalogue: &Catal
             .map(|loaded| loaded.rule.recommend.clone())
             .unwrap_or_default()
     };
+    let fold = config::Fold {
+        summary: rules::summary,
+        verdict: rules::verdict,
+    };
     for machine in judged {
-        config::suppress(&mut machine.report, config, recommends);
+        config::suppress(&mut machine.report, config, recommends, &fold);
     }
 }

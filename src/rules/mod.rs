@@ -27,6 +27,8 @@ mod versions;
 pub use catalogue::{Catalogue, LintIssue, Listing, LoadedRule, Recommendation};
 pub use engine::{assess, judge};
 pub use facts::judged_python_version;
+/// The fold of components into a verdict and counts, for judging again after suppressions.
+pub use fold::{summary, verdict};
 pub use memory_model::MemoryEstimate;
 pub use rule::Rule;
 pub use selftest::{TestFailure, run_tests, test_profile};
