@@ -8,6 +8,7 @@
 
 pub mod assessment;
 pub mod config;
+pub mod distro;
 pub mod fix;
 pub mod index;
 pub mod names;

@@ -14,6 +14,33 @@ use crate::source::{self, SourceError};
 /// The profile schema version this mlcompat reads and writes.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// The CPU feature names a profile's `cpu_features` uses and a rule's `cpu_feature` condition
+/// may test: Linux's /proc/cpuinfo spelling for x86, and the common Arm names (`neon`, not
+/// Linux's `asimd`), so that a rule reads the same for a probed Linux or macOS machine.
+pub const CPU_FEATURES: [&str; 21] = [
+    "sse4_2",
+    "avx",
+    "avx2",
+    "fma",
+    "f16c",
+    "avx512f",
+    "avx512bw",
+    "avx512vl",
+    "avx512_vnni",
+    "avx512_bf16",
+    "avx_vnni",
+    "amx_tile",
+    "amx_bf16",
+    "amx_int8",
+    "neon",
+    "fp16",
+    "dotprod",
+    "i8mm",
+    "bf16",
+    "sve",
+    "sve2",
+];
+
 /// A machine: what `mlcompat probe` writes and `--profile` reads.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -72,10 +99,89 @@ pub struct System {
     /// RAM: integer bytes, or a number with a unit (`8 GB` is 8 GiB, as RAM is sold).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<ByteSize>,
+    /// The Linux distribution (os-release's PRETTY_NAME): "Ubuntu 22.04.4 LTS".
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "text"
+    )]
+    #[schemars(schema_with = "text_schema")]
+    pub distro: Option<String>,
+    /// The C library (Linux), which decides which manylinux or musllinux wheels install. A
+    /// profile without it takes the glibc of the distro release it names, where known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub libc: Option<Libc>,
+    /// CPU features that wheels and kernels test for (`avx2`, `avx512f`, `amx_tile`, `neon`,
+    /// `sve`, ...), in the names of [`crate::probe::cpu`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cpu_features: Vec<String>,
     /// True when the probe ran as an x86_64 process translated by Rosetta on an arm64 Mac: such a
     /// process (and an x86_64 Python) cannot use the Apple GPU (MPS), and nothing says so.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rosetta: Option<bool>,
+}
+
+/// A C library and its version.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Libc {
+    /// glibc or musl.
+    pub family: LibcFamily,
+    /// "2.35" for glibc, "1.2.4" for musl; absent when the family is known but not the version.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "text"
+    )]
+    #[schemars(schema_with = "text_schema")]
+    pub version: Option<String>,
+}
+
+/// The C library families wheels are built for (manylinux and musllinux).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LibcFamily {
+    /// GNU libc.
+    Glibc,
+    /// musl (Alpine).
+    Musl,
+}
+
+impl fmt::Display for LibcFamily {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            LibcFamily::Glibc => "glibc",
+            LibcFamily::Musl => "musl",
+        })
+    }
+}
+
+/// Where a profile's libc comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LibcKnown {
+    /// The profile states it (the probe read it).
+    Stated(Libc),
+    /// Taken from the distro release the profile names.
+    FromDistro(Libc),
+    /// Neither: a Linux profile with no libc and an unknown or absent distro.
+    Unknown,
+}
+
+impl System {
+    /// The libc, stated or taken from the distro release (DESIGN.md: "A Linux profile that does
+    /// not state its libc takes it from the distro release it names").
+    pub fn libc_known(&self) -> LibcKnown {
+        if let Some(libc) = &self.libc {
+            return LibcKnown::Stated(libc.clone());
+        }
+        match self.distro.as_deref().and_then(crate::distro::glibc_of) {
+            Some(version) => LibcKnown::FromDistro(Libc {
+                family: LibcFamily::Glibc,
+                version: Some(version.to_string()),
+            }),
+            None => LibcKnown::Unknown,
+        }
+    }
 }
 
 /// CPU core counts.
@@ -398,6 +504,32 @@ mod tests {
         let err = parse("system: {}\nschema_version: 2\n").unwrap_err();
         assert_eq!(err.line(), Some(2));
         assert!(err.to_string().contains("upgrade mlcompat"), "{err}");
+    }
+
+    #[test]
+    fn libc_is_stated_or_taken_from_a_known_distro_release() {
+        let stated = parse(
+            "schema_version: 1\nsystem: { os: linux, libc: { family: musl, version: 1.2 } }\n",
+        )
+        .unwrap();
+        assert_eq!(
+            stated.system.libc_known(),
+            LibcKnown::Stated(Libc {
+                family: LibcFamily::Musl,
+                version: Some("1.2".into())
+            })
+        );
+        let ubuntu = parse("schema_version: 1\nsystem: { distro: Ubuntu 22.04.4 LTS }\n").unwrap();
+        assert_eq!(
+            ubuntu.system.libc_known(),
+            LibcKnown::FromDistro(Libc {
+                family: LibcFamily::Glibc,
+                version: Some("2.35".into())
+            })
+        );
+        let arch = parse("schema_version: 1\nsystem: { distro: Arch Linux }\n").unwrap();
+        assert_eq!(arch.system.libc_known(), LibcKnown::Unknown);
+        assert!(parse("schema_version: 1\nsystem: { libc: { family: bionic } }\n").is_err());
     }
 
     #[test]

@@ -8,6 +8,7 @@ use crate::size::ByteSize;
 
 /// Every key is asked for in one call; a key this Mac lacks (perflevels on Intel, the wired
 /// limit before macOS 14) is reported on stderr and the others still print.
+/// The CPU feature keys (`hw.optional.*`) follow in the same call: see [`super::cpu::MACOS`].
 pub const SYSCTL_KEYS: [&str; 10] = [
     "hw.model",
     "machdep.cpu.brand_string",
@@ -22,7 +23,12 @@ pub const SYSCTL_KEYS: [&str; 10] = [
 ];
 
 pub fn probe(probed: &mut Probed) {
-    match exec::run_any_status("sysctl", &SYSCTL_KEYS) {
+    let keys: Vec<&str> = SYSCTL_KEYS
+        .iter()
+        .copied()
+        .chain(super::cpu::MACOS.iter().map(|(_, key)| *key))
+        .collect();
+    match exec::run_any_status("sysctl", &keys) {
         Ok(finished) => apply_sysctl(&finished.stdout, probed),
         Err(error) => probed.unknown("system (macOS hardware)", error),
     }
@@ -91,6 +97,11 @@ pub fn apply_sysctl(output: &str, probed: &mut Probed) {
     if let Some(translated) = translated {
         system.rosetta = Some(translated == 1);
         learned.push(("system.rosetta", "sysctl.proc_translated"));
+    }
+    let features = super::cpu::from_sysctl(output);
+    if !features.is_empty() {
+        system.cpu_features = features;
+        learned.push(("system.cpu_features", "hw.optional.*"));
     }
     for (field, key) in learned {
         probed.learned(field, format!("sysctl {key}"));

@@ -3,9 +3,11 @@
 //! Every value says where it came from ([`Probed::sources`]), for `mlcompat probe --explain`.
 
 pub mod amd;
+pub mod cpu;
 pub mod exec;
 pub mod explain;
 pub mod intel;
+pub mod linux;
 pub mod macos;
 pub mod nvidia;
 pub mod python;
@@ -88,6 +90,7 @@ pub fn probe(options: &ProbeOptions) -> Probed {
     match probed.profile.system.os {
         Some(Os::Macos) => macos::probe(&mut probed),
         Some(Os::Linux) => {
+            linux::probe(&mut probed);
             nvidia::probe(&mut probed);
             amd::probe(&mut probed);
             intel::probe(&mut probed);

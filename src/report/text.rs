@@ -95,6 +95,11 @@ pub fn specification(assessment: &Assessment) -> Vec<(&'static str, String)> {
             (None, Some(l)) => format!("{l} logical cores"),
             (None, None) => unknown(),
         });
+    let cores = if system.cpu_features.is_empty() {
+        cores
+    } else {
+        format!("{cores}; {}", system.cpu_features.join(", "))
+    };
     lines.push(("CPU", cores));
     let gpus: Vec<String> = profile.gpus.iter().map(gpu_line).collect();
     lines.push((
@@ -106,13 +111,39 @@ pub fn specification(assessment: &Assessment) -> Vec<(&'static str, String)> {
         },
     ));
     lines.push(("Python", assessment.python.clone()));
-    let os = match (system.os, &system.os_version) {
-        (Some(os), Some(version)) => format!("{os} {version}"),
-        (Some(os), None) => os.to_string(),
-        (None, _) => unknown(),
-    };
-    lines.push(("OS", os));
+    lines.push(("OS", os_line(system)));
     lines
+}
+
+/// The OS as a person names it: a Linux machine by its distro ("Debian GNU/Linux 12
+/// (bookworm)", not "Linux 12", which is the distro's version without its name), with the libc
+/// that decides which wheels install, and where that came from when it is not stated.
+fn os_line(system: &crate::profile::System) -> String {
+    use crate::profile::{LibcKnown, Os};
+    let printable = |text: &str| -> String { text.chars().filter(|c| !c.is_control()).collect() };
+    let mut line = match (system.os, &system.distro, &system.os_version) {
+        (Some(Os::Linux), Some(distro), _) => printable(distro),
+        (Some(os), _, Some(version)) => format!("{os} {}", printable(version)),
+        (Some(os), _, None) => os.to_string(),
+        (None, Some(distro), _) => printable(distro),
+        (None, None, _) => "unknown".to_string(),
+    };
+    if system.os == Some(Os::Linux) || system.libc.is_some() {
+        let libc = match system.libc_known() {
+            LibcKnown::Stated(libc) => match libc.version {
+                Some(version) => format!("{} {}", libc.family, printable(&version)),
+                None => format!("{} (version unknown)", libc.family),
+            },
+            LibcKnown::FromDistro(libc) => format!(
+                "{} {} (the distro release's)",
+                libc.family,
+                libc.version.unwrap_or_default()
+            ),
+            LibcKnown::Unknown => "libc unknown".to_string(),
+        };
+        line = format!("{line}; {libc}");
+    }
+    line
 }
 
 fn gpu_line(gpu: &crate::profile::Gpu) -> String {

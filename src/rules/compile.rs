@@ -118,6 +118,18 @@ fn compile_condition(raw: &RawCondition, problems: &mut Vec<String>) -> Conditio
         RawCondition::Os(oses) => Condition::Os(items(oses)),
         RawCondition::OsVersion(text) => Condition::OsVersion(spec("os_version", text)),
         RawCondition::Arch(arches) => Condition::Arch(items(arches)),
+        RawCondition::CpuFeature(features) => {
+            let features: Vec<String> = features.items().into_iter().cloned().collect();
+            for feature in &features {
+                if !crate::profile::CPU_FEATURES.contains(&feature.as_str()) {
+                    problems.push(format!(
+                        "cpu_feature `{feature}` is not one mlcompat reads (one of: {})",
+                        crate::profile::CPU_FEATURES.join(", ")
+                    ));
+                }
+            }
+            Condition::CpuFeature(features)
+        }
         RawCondition::Gpu(vendors) => Condition::Gpu(
             vendors
                 .items()

@@ -112,6 +112,14 @@ pub fn evaluate(condition: &Condition, facts: &Facts, trace: &mut Trace) -> Trut
             version_truth(facts.profile.system.os_version.as_deref(), spec)
         }
         Condition::Arch(arches) => known(facts.profile.system.arch, |arch| arches.contains(&arch)),
+        // A profile without cpu_features (hand-written, or from an older probe) says nothing
+        // about them: unknown, never "has none".
+        Condition::CpuFeature(wanted) => {
+            let have = &facts.profile.system.cpu_features;
+            known((!have.is_empty()).then_some(have), |have| {
+                wanted.iter().all(|w| have.contains(w))
+            })
+        }
         Condition::Gpu(wanted) => Truth::from_bool(wanted.iter().any(|w| has_gpu(facts, *w))),
         Condition::Cuda(spec) => nvidia_truth(facts, spec, |gpu| gpu.cuda_version.as_deref()),
         Condition::ComputeCapability(spec) => {

@@ -158,6 +158,8 @@ pub enum RawCondition {
     /// A PEP 440 specifier on the OS version: `">=14"`.
     OsVersion(String),
     Arch(OneOrMany<Arch>),
+    /// The CPU has every one of these features: `cpu_feature: avx2`, `cpu_feature: [avx2, fma]`.
+    CpuFeature(OneOrMany<String>),
     /// A GPU of this vendor is present: `nvidia`, `amd`, `apple`, `intel`, or `none`/`any`.
     Gpu(OneOrMany<String>),
     /// A specifier on the highest CUDA version the NVIDIA driver supports: `"<12.1"`.

@@ -55,6 +55,8 @@ pub enum Condition {
     OsVersion(VersionSpecifiers),
     /// The machine's architecture is one of these.
     Arch(Vec<Arch>),
+    /// The CPU has all of these features (names from `profile::CPU_FEATURES`).
+    CpuFeature(Vec<String>),
     /// A GPU of one of these kinds is present.
     Gpu(Vec<GpuWanted>),
     /// The highest CUDA version the NVIDIA driver supports meets the specifier.
