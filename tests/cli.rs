@@ -11,7 +11,14 @@ const A100: &str = "fixtures/profiles/linux-a100-80gb.yaml";
 
 fn mlcompat() -> Command {
     let mut command = Command::cargo_bin("mlcompat").expect("the binary is built");
-    command.env_remove("NO_COLOR").env("COLUMNS", "100");
+    command
+        .env_remove("NO_COLOR")
+        .env_remove("FORCE_COLOR")
+        .env_remove("TMUX")
+        .env_remove("MLCOMPAT_ASCII")
+        .env_remove("MLCOMPAT_EMOJI")
+        .env("TERM", "xterm-256color")
+        .env("COLUMNS", "100");
     command
 }
 

@@ -11,6 +11,12 @@ fn run(args: &[&str]) -> String {
         .expect("the binary is built")
         .env("COLUMNS", "100")
         .env_remove("NO_COLOR")
+        // The icons follow the terminal (tmux, TERM=linux); snapshots are of the default.
+        .env_remove("TMUX")
+        .env_remove("MLCOMPAT_ASCII")
+        .env_remove("MLCOMPAT_EMOJI")
+        .env_remove("FORCE_COLOR")
+        .env("TERM", "xterm-256color")
         .args(args)
         .args(["--color", "never"])
         .output()

@@ -8,6 +8,7 @@ use anyhow::{Context, Result, bail};
 use clap::ValueEnum;
 
 use super::output::{ColorWhen, write_stdout};
+use super::terminal::{self, Icons};
 use mlcompat::assessment::{Status, fleet_verdict};
 use mlcompat::config::{self, Config};
 use mlcompat::pipeline::{self, MachineInput};
@@ -90,6 +91,7 @@ impl FailOn {
 }
 
 pub fn run(args: CheckArgs) -> Result<ExitCode> {
+    let icons = terminal::icons(terminal::env);
     let catalogue = Catalogue::load(&args.rules)?;
     let config = match (&args.config, args.no_config) {
         (_, true) => Config::default(),
@@ -118,7 +120,9 @@ pub fn run(args: CheckArgs) -> Result<ExitCode> {
                 .and_then(|c| c.parse().ok())
                 .unwrap_or(100)
         }),
-        ascii: args.ascii,
+        // --ascii, or a terminal without emoji (TERM=linux; MLCOMPAT_ASCII=1): only the terminal
+        // report is drawn by the terminal; Markdown and annotations are drawn by a browser.
+        ascii: args.ascii || (args.format == Format::Table && icons == Icons::Ascii),
         verbose: args.verbose,
         quiet: args.quiet,
     };
@@ -129,6 +133,11 @@ pub fn run(args: CheckArgs) -> Result<ExitCode> {
         (Format::Github, fleet) => report::github_fleet_annotations(fleet, &prefix, &style),
         (_, [one]) => report::render(&one.report, args.format, &style),
         (_, fleet) => report::render_fleet(fleet, args.format, &style),
+    };
+    let text = if args.format == Format::Table && icons == Icons::NarrowWarning {
+        terminal::narrow_warnings(&text)
+    } else {
+        text
     };
     let colour = match args.format {
         Format::Table => args.color.choice(),

@@ -3,10 +3,12 @@
 
 mod check;
 mod fix;
+mod man;
 mod output;
 mod probe;
 mod refresh;
 mod rules;
+mod terminal;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -64,9 +66,19 @@ enum Command {
         /// The shell to write the script for.
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff).
-    #[command(after_help = "Examples:\n  mlcompat man > mlcompat.1 && man ./mlcompat.1")]
-    Man,
+    /// Print a man page (roff): the command's, or a subcommand's; or write them all.
+    #[command(
+        after_help = "Examples:\n  mlcompat man > mlcompat.1 && man ./mlcompat.1\n  mlcompat man check | man -l -\n  mlcompat man --dir ~/.local/share/man/man1"
+    )]
+    Man {
+        /// The subcommand whose page to print (`check`, `rules list`); the top-level page
+        /// without one.
+        #[arg(value_name = "SUBCOMMAND")]
+        subcommand: Vec<String>,
+        /// Write every page (mlcompat.1, mlcompat-check.1, ...) into this folder instead.
+        #[arg(long, value_name = "DIR", conflicts_with = "subcommand")]
+        dir: Option<std::path::PathBuf>,
+    },
 }
 
 /// Runs the command line; any error is exit 2 (with a JSON error document on stdout when JSON
@@ -110,12 +122,100 @@ fn run(cli: Cli) -> Result<ExitCode> {
             clap_complete::generate(shell, &mut command, "mlcompat", &mut std::io::stdout());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Man => {
+        Command::Man { subcommand, dir } => {
             let command = <Cli as clap::CommandFactory>::command();
-            clap_mangen::Man::new(command)
-                .render(&mut std::io::stdout())
-                .context("writing the man page")?;
+            match dir {
+                Some(dir) => {
+                    for path in man::write_all(&command, &dir)? {
+                        println!("wrote {path}");
+                    }
+                }
+                None => std::io::stdout()
+                    .write_all(&man::page(&command, &subcommand)?)
+                    .context("writing the man page")?,
+            }
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every flag and argument of every subcommand says what it does in `--help` (the review
+    /// found `--color` and `--format` without words).
+    #[test]
+    fn every_argument_has_help_text() {
+        fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in command.get_arguments() {
+                let id = arg.get_id().as_str();
+                if id == "help" || id == "version" {
+                    continue;
+                }
+                if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    missing.push(format!("{path} {id}"));
+                }
+            }
+            for sub in command.get_subcommands() {
+                if sub.get_about().is_none() {
+                    missing.push(format!("{path} {}", sub.get_name()));
+                }
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(
+            &<Cli as clap::CommandFactory>::command(),
+            "mlcompat",
+            &mut missing,
+        );
+        assert!(missing.is_empty(), "no help text: {missing:?}");
+    }
+
+    #[test]
+    fn every_page_the_man_pages_name_exists() {
+        let command = <Cli as clap::CommandFactory>::command();
+        let pages = man::all_pages(&command).unwrap();
+        let files: Vec<&str> = pages.iter().map(|(f, _)| f.as_str()).collect();
+        let mut references = 0;
+        for (file, roff) in &pages {
+            let roff = String::from_utf8_lossy(roff).replace("\\-", "-");
+            for (at, _) in roff.match_indices("(1)") {
+                let name = roff[..at]
+                    .rsplit(|c: char| c.is_whitespace() || c == '>')
+                    .next()
+                    .unwrap_or_default();
+                if name.starts_with("mlcompat") {
+                    references += 1;
+                    assert!(
+                        files.contains(&format!("{name}.1").as_str()),
+                        "{file} names {name}(1)"
+                    );
+                }
+            }
+        }
+        assert!(references >= 6, "the top page lists the subcommands' pages");
+        for expected in [
+            "mlcompat.1",
+            "mlcompat-check.1",
+            "mlcompat-fix.1",
+            "mlcompat-rules-list.1",
+            "mlcompat-man.1",
+        ] {
+            assert!(files.contains(&expected), "{files:?}");
+        }
+        let top =
+            String::from_utf8_lossy(&pages.iter().find(|(f, _)| f == "mlcompat.1").unwrap().1)
+                .into_owned();
+        for section in [
+            "EXIT STATUS",
+            "ENVIRONMENT",
+            "NO_COLOR",
+            "FORCE_COLOR",
+            "MLCOMPAT_ASCII",
+        ] {
+            assert!(top.contains(section), "{section}");
         }
     }
 }

@@ -8,7 +8,8 @@ use clap::ValueEnum;
 /// `--color`: when to colour the output.
 #[derive(Clone, Copy, ValueEnum)]
 pub enum ColorWhen {
-    /// On a terminal, unless NO_COLOR is set.
+    /// On a terminal, unless NO_COLOR is set; also when piped if FORCE_COLOR or CLICOLOR_FORCE
+    /// is set (NO_COLOR still wins).
     Auto,
     /// Always.
     Always,
@@ -17,9 +18,13 @@ pub enum ColorWhen {
 }
 
 impl ColorWhen {
-    /// The anstream choice for this flag.
+    /// The anstream choice for this flag. Under `auto`, anstream follows `NO_COLOR`,
+    /// `CLICOLOR_FORCE` and whether stdout is a terminal; `FORCE_COLOR` is added here.
     pub fn choice(self) -> anstream::ColorChoice {
         match self {
+            ColorWhen::Auto if super::terminal::force_color(super::terminal::env) => {
+                anstream::ColorChoice::Always
+            }
             ColorWhen::Auto => anstream::ColorChoice::Auto,
             ColorWhen::Always => anstream::ColorChoice::Always,
             ColorWhen::Never => anstream::ColorChoice::Never,

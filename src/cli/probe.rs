@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use clap::ValueEnum;
 
 use super::output::write_plain;
+use super::terminal;
 use mlcompat::probe::{self, ProbeOptions};
 
 #[derive(clap::Args)]
@@ -55,7 +56,13 @@ pub fn run(args: ProbeArgs) -> Result<ExitCode> {
         None => {}
     }
     if args.explain {
-        write_plain(&probe::explain::render(&probed))?;
+        // Fitted to the terminal: origins are long ("pyenv shim on PATH, resolved through …")
+        // and a terminal would break them mid-word.
+        let rows: Vec<Vec<String>> = probe::explain::rows(&probed)
+            .into_iter()
+            .map(|(field, value, origin)| vec![field, value, format!("← {origin}")])
+            .collect();
+        write_plain(&terminal::fit_rows(&rows, &[24, 40], terminal::width()))?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -7,6 +7,7 @@ use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 
 use super::output::write_plain;
+use super::terminal;
 use mlcompat::rules::{self, Catalogue};
 use mlcompat::source::SourceError;
 
@@ -35,16 +36,30 @@ pub fn run(command: RulesCommand) -> Result<ExitCode> {
     match command {
         RulesCommand::List => {
             let catalogue = Catalogue::builtin()?;
-            let list: String = catalogue
-                .rules
-                .iter()
-                .filter_map(|loaded| Some((&loaded.id, loaded.listing()?)))
-                .map(|(id, listing)| {
-                    let (component, title) = (&listing.component, &listing.title);
-                    format!("{id:<44} {component:<22} {:<5} {title}\n", listing.status)
-                })
-                .collect();
-            write_plain(&list)?;
+            let mut rows = vec![vec![
+                "ID".to_string(),
+                "COMPONENT".to_string(),
+                "STATUS".to_string(),
+                "TITLE".to_string(),
+            ]];
+            // From the compact form, without compiling the rules (main's listing()).
+            rows.extend(
+                catalogue
+                    .rules
+                    .iter()
+                    .filter_map(|loaded| Some((&loaded.id, loaded.listing()?)))
+                    .map(|(id, listing)| {
+                        vec![
+                            id.clone(),
+                            listing.component.clone(),
+                            listing.status.to_string(),
+                            listing.title.to_string(),
+                        ]
+                    }),
+            );
+            // Fitted to the terminal, titles wrapped under themselves: 200-character lines
+            // broke mid-word at 80 columns.
+            write_plain(&terminal::fit_rows(&rows, &[44, 22, 7], terminal::width()))?;
             Ok(ExitCode::SUCCESS)
         }
         RulesCommand::Show { id } => {

@@ -8,16 +8,7 @@ use crate::size::ByteSize;
 
 /// One line a source: `field  value  ← origin`.
 pub fn render(probed: &Probed) -> String {
-    let profile = serde_json::to_value(&probed.profile).unwrap_or(Value::Null);
-    let rows: Vec<(String, String, &str)> = probed
-        .sources
-        .iter()
-        .map(|source| {
-            let value = lookup(&profile, &source.field).map_or_else(|| "-".to_string(), summary);
-            let value = as_size(&source.field, &value).unwrap_or(value);
-            (source.field.clone(), value, source.origin.as_str())
-        })
-        .collect();
+    let rows = rows(probed);
     let field_width = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0);
     let value_width = rows
         .iter()
@@ -28,6 +19,21 @@ pub fn render(probed: &Probed) -> String {
     rows.iter()
         .map(|(field, value, origin)| {
             format!("{field:<field_width$}  {value:<value_width$}  ← {origin}\n")
+        })
+        .collect()
+}
+
+/// `(field, value, origin)` for each source, in the order they were read: for a caller that
+/// lays them out at a terminal's width.
+pub fn rows(probed: &Probed) -> Vec<(String, String, String)> {
+    let profile = serde_json::to_value(&probed.profile).unwrap_or(Value::Null);
+    probed
+        .sources
+        .iter()
+        .map(|source| {
+            let value = lookup(&profile, &source.field).map_or_else(|| "-".to_string(), summary);
+            let value = as_size(&source.field, &value).unwrap_or(value);
+            (source.field.clone(), value, source.origin.clone())
         })
         .collect()
 }
