@@ -224,10 +224,10 @@ fn relative_to(folder: &Path, cwd: Option<&Path>) -> String {
     if let Some(cwd) = cwd.filter(|_| folder.is_absolute()) {
         if let Ok(rest) = folder.strip_prefix(cwd) {
             inside = rest.to_path_buf();
-        } else if let (Ok(f), Ok(c)) = (folder.canonicalize(), cwd.canonicalize()) {
-            if let Ok(rest) = f.strip_prefix(&c) {
-                inside = rest.to_path_buf();
-            }
+        } else if let (Ok(f), Ok(c)) = (folder.canonicalize(), cwd.canonicalize())
+            && let Ok(rest) = f.strip_prefix(&c)
+        {
+            inside = rest.to_path_buf();
         }
     }
     let parts: Vec<String> = inside

@@ -34,8 +34,7 @@ pub fn render_one(assessment: &Assessment, prefix: &str) -> String {
 fn log(machines: &[(&str, &Assessment)], prefix: &str) -> String {
     let fleet = machines.len() > 1;
     let mut rules: Vec<(&Finding, Value)> = Vec::new();
-    // (rule index, uri, line, level, message) -> machines it applies to, in first-seen order.
-    let mut results: Vec<(usize, String, u32, &'static str, String, Vec<&str>)> = Vec::new();
+    let mut results: Vec<Placed> = Vec::new();
     for &(name, report) in machines {
         for finding in report.findings.iter().filter(|f| f.status >= Status::Warn) {
             let index = match rules.iter().position(|(f, _)| f.rule == finding.rule) {
@@ -66,19 +65,38 @@ fn log(machines: &[(&str, &Assessment)], prefix: &str) -> String {
                     .collect()
             };
             for (uri, line) in places {
-                let key = |r: &&mut (usize, String, u32, &str, String, Vec<&str>)| {
-                    r.0 == index && r.1 == uri && r.2 == line && r.3 == level && r.4 == message
+                let same = |r: &&mut Placed| {
+                    r.rule == index
+                        && r.uri == uri
+                        && r.line == line
+                        && r.level == level
+                        && r.message == message
                 };
-                match results.iter_mut().find(|r| key(r)) {
-                    Some(found) => found.5.push(name),
-                    None => results.push((index, uri, line, level, message.clone(), vec![name])),
+                match results.iter_mut().find(same) {
+                    Some(found) => found.machines.push(name),
+                    None => results.push(Placed {
+                        rule: index,
+                        uri,
+                        line,
+                        level,
+                        message: message.clone(),
+                        machines: vec![name],
+                    }),
                 }
             }
         }
     }
     let results: Vec<Value> = results
         .into_iter()
-        .map(|(index, uri, line, level, message, on)| {
+        .map(|placed| {
+            let Placed {
+                rule: index,
+                uri,
+                line,
+                level,
+                message,
+                machines: on,
+            } = placed;
             let text = if fleet {
                 format!("{message}\n(on {})", clean(&on.join(", ")))
             } else {
@@ -113,6 +131,17 @@ fn log(machines: &[(&str, &Assessment)], prefix: &str) -> String {
         }]
     });
     serde_json::to_string_pretty(&log).unwrap_or_default() + "\n"
+}
+
+/// One result: a rule's finding at a line, with the machines it applies to (first seen first).
+struct Placed<'a> {
+    /// The rule's index in the driver's rules.
+    rule: usize,
+    uri: String,
+    line: u32,
+    level: &'static str,
+    message: String,
+    machines: Vec<&'a str>,
 }
 
 fn level(status: Status) -> &'static str {
