@@ -1,7 +1,9 @@
 //! The README's report excerpt is the real output: each run of lines between `…` markers must
 //! appear, in order and contiguously, in the output of the command its comment names (at 92
 //! columns, no colour), and the excerpt ends where the report ends. A report change that is not
-//! carried into the README fails here, with the real output to copy from.
+//! carried into the README fails here, with the real output to copy from; `UPDATE_README=1
+//! cargo test --test readme` rewrites each part from the real output (a part keeps its first
+//! line and its length; the last part runs to the end), for review in the diff.
 
 use assert_cmd::Command;
 
@@ -40,6 +42,12 @@ fn the_readme_excerpt_is_a_real_run() {
     let real = String::from_utf8(output.stdout).unwrap();
     let real: Vec<&str> = real.lines().collect();
 
+    if std::env::var_os("UPDATE_README").is_some() {
+        let updated = regenerate(block, &real);
+        let readme = readme.replacen(block, &updated, 1);
+        std::fs::write("README.md", readme).unwrap();
+        return;
+    }
     let excerpt: Vec<&str> = block.lines().collect();
     let chunks: Vec<&[&str]> = excerpt.split(|l| *l == ELISION).collect();
     let mut from = 0;
@@ -79,4 +87,43 @@ fn the_readme_excerpt_is_a_real_run() {
         chunks.len() > 2,
         "the excerpt shows several parts of the report"
     );
+}
+
+/// The excerpt with each part between `…` markers taken again from `real`: from the line that
+/// starts it, as many lines as it had (the last part to the end), blank edges kept.
+fn regenerate(block: &str, real: &[&str]) -> String {
+    let excerpt: Vec<&str> = block.lines().collect();
+    let chunks: Vec<&[&str]> = excerpt.split(|l| *l == ELISION).collect();
+    let mut from = 0;
+    let mut parts = Vec::new();
+    for (n, chunk) in chunks.iter().enumerate() {
+        let lead = chunk.iter().take_while(|l| l.is_empty()).count();
+        let trail = chunk
+            .iter()
+            .rev()
+            .take_while(|l| l.is_empty())
+            .count()
+            .min(chunk.len() - lead);
+        let core = &chunk[lead..chunk.len() - trail];
+        let Some(first) = core.first() else {
+            parts.push(chunk.join("\n"));
+            continue;
+        };
+        let start = (from..real.len())
+            .find(|&i| real[i] == *first)
+            .unwrap_or_else(|| {
+                panic!("`{first}` is no longer in the output: edit README.md by hand")
+            });
+        let end = if n + 1 == chunks.len() {
+            real.len()
+        } else {
+            (start + core.len()).min(real.len())
+        };
+        from = end;
+        let mut lines = vec![""; lead];
+        lines.extend_from_slice(&real[start..end]);
+        lines.extend(std::iter::repeat_n("", trail));
+        parts.push(lines.join("\n"));
+    }
+    parts.join(&format!("\n{ELISION}\n"))
 }
