@@ -4,7 +4,7 @@
 //!
 //! ```toml
 //! profiles = ["ci/machines/"]            # saved machines, relative to this file
-//! fail-on = "warn"                       # fail | warn | never
+//! fail-on = "warn"                       # fail | warn | unknown | never
 //! ignore = [
 //!     "torch-mps-backend",                               # a rule, everywhere
 //!     "cuda-packages-not-on-macos:cudatoolkit",          # a rule, on one component
@@ -33,6 +33,7 @@ use crate::source::{self, SourceError};
 pub enum FailOn {
     Fail,
     Warn,
+    Unknown,
     Never,
 }
 
@@ -371,6 +372,20 @@ mod tests {
                 ("c", Some("x"), Some("why"), Some(6)),
             ]
         );
+    }
+
+    #[test]
+    fn fail_on_takes_every_level_check_knows() {
+        for (word, level) in [
+            ("fail", FailOn::Fail),
+            ("warn", FailOn::Warn),
+            ("unknown", FailOn::Unknown),
+            ("never", FailOn::Never),
+        ] {
+            let config = load("mlcompat.toml", &format!("fail-on = \"{word}\"\n")).unwrap();
+            assert_eq!(config.fail_on, Some(level));
+        }
+        assert!(load("mlcompat.toml", "fail-on = \"sometimes\"\n").is_err());
     }
 
     #[test]

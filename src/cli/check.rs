@@ -108,6 +108,7 @@ pub fn run(args: CheckArgs) -> Result<ExitCode> {
     };
     let fail_on = args.fail_on.unwrap_or(match config.fail_on {
         Some(config::FailOn::Warn) => FailOn::Warn,
+        Some(config::FailOn::Unknown) => FailOn::Unknown,
         Some(config::FailOn::Never) => FailOn::Never,
         Some(config::FailOn::Fail) | None => FailOn::Fail,
     });
