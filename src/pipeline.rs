@@ -110,7 +110,8 @@ pub fn suppress(judged: &mut [JudgedMachine], config: &Config, catalogue: &Catal
     let recommends = |rule: &str| {
         catalogue
             .rule(rule)
-            .map(|loaded| loaded.rule.recommend.clone())
+            .and_then(|loaded| loaded.rule())
+            .map(|rule| rule.recommend.clone())
             .unwrap_or_default()
     };
     let fold = config::Fold {
