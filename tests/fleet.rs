@@ -74,6 +74,16 @@ fn the_fleet_summary_counts_each_verdict_on_its_own_machines() {
         last,
         "mlcompat: ❌ Will NOT work on 5 of 11 machines; ⚠️ Will work with modifications on 5; ✅ Will work on 1"
     );
+    // -q: a line a machine, then the same counts.
+    let quiet = run(
+        "100",
+        &["check", FOUNDING, "--profile", "fixtures/profiles/", "-q"],
+    );
+    assert_eq!(quiet.lines().count(), 12, "{quiet}");
+    assert_eq!(
+        quiet.lines().last().unwrap(),
+        "❌ Will NOT work on 5 of 11 machines; ⚠️ Will work with modifications on 5; ✅ Will work on 1"
+    );
 }
 
 #[test]

@@ -64,7 +64,10 @@ pub fn render_fleet(machines: &[Machine], format: Format, style: &Style) -> Stri
     let text = match format {
         Format::Json => return fleet::json(machines),
         Format::Sarif => return sarif::render(machines, ""),
-        _ if style.quiet => fleet::quiet(machines, style),
+        // One line a machine, then the fleet's counts (the exit code follows the worst).
+        _ if style.quiet => {
+            fleet::quiet(machines, style) + &fleet::counts(machines, style.ascii) + "\n"
+        }
         Format::Table => fleet::table(machines, style),
         Format::Markdown => fleet::markdown(machines),
         Format::Github => fleet::github(machines, "", style),
