@@ -87,6 +87,13 @@ fn an_ignored_finding_leaves_the_verdict_and_is_listed_with_its_reason() {
         .take_while(|l| !l.is_empty())
         .map(str::trim)
         .collect();
+    let (markdown, _, _) = check(dir.path(), &["--profile", A100, "--format", "markdown"]);
+    assert!(
+        markdown.contains(&format!(
+            "**Ignored by the project's config** (1): `{TORCH_CUDA13}` on torch (our runners have driver 580)"
+        )),
+        "{markdown}"
+    );
     assert_eq!(
         paragraph.join(" "),
         format!(

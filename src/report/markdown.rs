@@ -99,7 +99,49 @@ pub fn render(assessment: &Assessment) -> String {
     for (index, step) in next_steps(assessment).iter().enumerate() {
         let _ = writeln!(out, "{}. {step}", index + 1);
     }
+    if !assessment.suppressed.is_empty() {
+        // The waiver stays visible where CI shows the report (a step summary, a PR comment).
+        let items: Vec<String> = assessment
+            .suppressed
+            .iter()
+            .map(|s| {
+                let what = format!(
+                    "`{}` on {}",
+                    // In a code span nothing is markup, and escapes would show.
+                    s.finding
+                        .rule
+                        .chars()
+                        .filter(|c| *c != '`' && !c.is_control())
+                        .collect::<String>(),
+                    escape_waiver(&s.finding.component)
+                );
+                match &s.reason {
+                    Some(reason) => format!("{what} ({})", escape_waiver(reason)),
+                    None => what,
+                }
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "\n**Ignored by the project's config** ({}): {}",
+            assessment.suppressed.len(),
+            items.join("; ")
+        );
+    }
     let _ = writeln!(out, "\n**Verdict**: {}", verdict_line(assessment, false));
+    out
+}
+
+/// The config's words (rule ids, components, reasons) as Markdown text: control characters
+/// dropped and the characters that would make markup, code or HTML escaped.
+fn escape_waiver(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars().filter(|c| !c.is_control()) {
+        if "\\`*_[]<>#|~!".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
     out
 }
 
@@ -112,4 +154,15 @@ fn bullets(out: &mut String, name: &str, items: &[String]) {
         let _ = writeln!(out, "- {item}");
     }
     out.push('\n');
+}
+
+#[cfg(test)]
+mod waiver_tests {
+    #[test]
+    fn a_reason_cannot_make_markup() {
+        assert_eq!(
+            super::escape_waiver("see [here](x) `y` <b>\u{1b}[31m"),
+            "see \\[here\\](x) \\`y\\` \\<b\\>\\[31m"
+        );
+    }
 }
