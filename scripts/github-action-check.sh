@@ -28,7 +28,8 @@ if [ -n "${INPUT_CONFIG:-}" ]; then
     args+=(--config "$INPUT_CONFIG")
 fi
 read -r -a extra <<< "${INPUT_ARGS:-}"
-args+=("${extra[@]}")
+# ${extra[@]+...}: an empty array is "unbound" under set -u in bash 3.2 (macOS's).
+args+=(${extra[@]+"${extra[@]}"})
 
 "$mlcompat" "${args[@]}" --format github
 code=$?
