@@ -6,7 +6,7 @@ use std::str::FromStr;
 use pep440_rs::Version;
 use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder};
 
-use crate::profile::{Arch, Os, Profile};
+use crate::profile::{Arch, LibcKnown, Os, Profile};
 
 /// The glibc assumed for a Linux target that does not state its libc: manylinux2014's floor,
 /// met by every maintained distribution (DESIGN.md, "Knowledge from the package index").
@@ -90,12 +90,22 @@ impl Target {
 
     /// The target of a saved or probed machine running `python` (the Python the project runs
     /// on). `None` when the profile does not say its OS or architecture, or the version does not
-    /// parse. The libc is left unknown: set [`Target::libc`] from the profile once it states it.
+    /// parse. A Linux target's libc is the profile's (`system.libc`), else the glibc of the
+    /// distro release it names (DESIGN.md), else unknown (and [`ASSUMED_GLIBC`] is assumed).
     pub fn for_profile(profile: &Profile, python: &str) -> Option<Target> {
         let os = profile.system.os?;
         let mut target = Target::cpython(python, os, profile.system.arch?)?;
         if os == Os::Macos {
             target.macos = profile.system.os_version.as_deref().and_then(major_minor);
+        }
+        if os == Os::Linux {
+            target.libc = match profile.system.libc_known() {
+                LibcKnown::Stated(libc) | LibcKnown::FromDistro(libc) => libc
+                    .version
+                    .as_deref()
+                    .and_then(|version| Libc::parse(&libc.family.to_string(), version)),
+                LibcKnown::Unknown => None,
+            };
         }
         Some(target)
     }
@@ -172,6 +182,25 @@ impl Target {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_linux_profile_gives_its_libc_stated_or_from_its_distro() {
+        let parse = |text: &str| Profile::parse(text, std::path::Path::new("p.yaml")).unwrap();
+        let stated = parse(
+            "schema_version: 1\nsystem: { os: linux, arch: x86_64, libc: { family: musl, version: '1.2' } }\n",
+        );
+        let target = Target::for_profile(&stated, "3.12").unwrap();
+        assert_eq!(target.libc, Some(Libc::Musl(1, 2)));
+        let ubuntu = parse(
+            "schema_version: 1\nsystem: { os: linux, arch: x86_64, distro: Ubuntu 22.04.4 LTS }\n",
+        );
+        assert_eq!(
+            Target::for_profile(&ubuntu, "3.12").unwrap().libc,
+            Some(Libc::Glibc(2, 35))
+        );
+        let bare = parse("schema_version: 1\nsystem: { os: linux, arch: x86_64 }\n");
+        assert_eq!(Target::for_profile(&bare, "3.12").unwrap().libc, None);
+    }
 
     #[test]
     fn versions_libcs_and_profiles() {
