@@ -308,9 +308,11 @@ pub struct JudgedMachine {
 /// --format json`): the per-machine contract unchanged, under `machines`.
 #[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Fleet<'a> {
+    /// The report's schema version (the single report's).
     pub schema_version: u32,
     /// The worst machine's verdict, which sets the exit code.
     pub verdict: Status,
+    /// Each machine with its report, in the order the profiles were named.
     pub machines: &'a [JudgedMachine],
 }
 
@@ -318,7 +320,9 @@ pub struct Fleet<'a> {
 /// CI step that parses stdout still gets a document.
 #[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct ErrorDocument {
+    /// The report's schema version.
     pub schema_version: u32,
+    /// What went wrong.
     pub error: ErrorBody,
 }
 

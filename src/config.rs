@@ -31,17 +31,24 @@ use crate::source::{self, SourceError};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FailOn {
+    /// Exit 1 when something will not work.
     Fail,
+    /// Exit 1 on warnings too.
     Warn,
+    /// Exit 1 on warnings and on anything unknown.
     Unknown,
+    /// Never exit 1.
     Never,
 }
 
 /// One `ignore` entry: a rule, optionally only on one component, optionally with a reason.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ignore {
+    /// The rule's id.
     pub rule: String,
+    /// Only this component's findings of the rule; all of them when absent.
     pub component: Option<String>,
+    /// Why, as the config says it (shown with the suppressed finding).
     pub reason: Option<String>,
     /// The config line of the entry, for errors about it.
     pub line: Option<u64>,
@@ -54,7 +61,9 @@ pub struct Config {
     pub file: Option<PathBuf>,
     /// Saved profiles (files or folders), resolved against the config file's folder.
     pub profiles: Vec<PathBuf>,
+    /// `fail-on`, when the file says it.
     pub fail_on: Option<FailOn>,
+    /// The findings to leave out of the verdict.
     pub ignore: Vec<Ignore>,
 }
 
@@ -295,7 +304,9 @@ pub fn suppress(
 /// The engine's fold of components into counts and a verdict (rules::summary, rules::verdict),
 /// passed in because settings sit below the rules engine.
 pub struct Fold {
+    /// Counts by status.
     pub summary: fn(&[Component]) -> Summary,
+    /// The verdict of the components.
     pub verdict: fn(&[Component]) -> Status,
 }
 

@@ -16,6 +16,7 @@ const OS_RELEASE: [&str; 2] = ["/etc/os-release", "/usr/lib/os-release"];
 /// holds the flags, so a bounded prefix is read.
 const CPUINFO_PREFIX: u64 = 256 << 10;
 
+/// Adds what only Linux says to the profile: distro, libc and CPU features.
 pub fn probe(probed: &mut Probed) {
     distro_from(Path::new("/"), probed);
     libc(probed);

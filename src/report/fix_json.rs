@@ -10,6 +10,7 @@ use crate::fix;
 /// The document `mlcompat fix --format json` prints (schema version 1).
 #[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct FixDocument {
+    /// The report's schema version (the predicted report is one).
     pub schema_version: u32,
     /// One entry a file the fix writes, in path order.
     pub files: Vec<FixFile>,
