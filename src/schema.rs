@@ -7,6 +7,7 @@ use crate::assessment::{Assessment, ErrorDocument, Fleet};
 use crate::profile::Profile;
 use crate::report::FixDocument;
 
+/// The saved profile's schema (what `--profile` reads).
 pub fn profile() -> String {
     pretty(schemars::schema_for!(Profile))
 }

@@ -13,9 +13,13 @@ pub const MAX_FILE_BYTES: u64 = 4 << 20;
 /// A file that could not be read or understood. Always names the file.
 #[derive(Debug, thiserror::Error)]
 pub struct SourceError {
+    /// The file.
     pub path: PathBuf,
+    /// The 1-based line, where known.
     pub line: Option<u64>,
+    /// The 1-based column in characters, where known.
     pub column: Option<u64>,
+    /// What is wrong.
     pub message: String,
 }
 
@@ -33,6 +37,7 @@ impl fmt::Display for SourceError {
 }
 
 impl SourceError {
+    /// An error about a whole file.
     pub fn new(path: &Path, message: impl Into<String>) -> Self {
         SourceError {
             path: path.to_path_buf(),
@@ -42,6 +47,7 @@ impl SourceError {
         }
     }
 
+    /// An error at a line of the file.
     pub fn invalid(path: &Path, line: Option<u64>, message: impl Into<String>) -> Self {
         SourceError {
             line,
@@ -49,6 +55,7 @@ impl SourceError {
         }
     }
 
+    /// The line, where known.
     pub fn line(&self) -> Option<u64> {
         self.line
     }
@@ -208,6 +215,7 @@ pub fn parse_yaml<T: DeserializeOwned>(text: &str, path: &Path) -> Result<T, Sou
         .map_err(|error| yaml_error(&error, path))
 }
 
+/// A YAML parser error as a SourceError with the file, line and column.
 pub fn yaml_error(error: &serde_saphyr::Error, path: &Path) -> SourceError {
     let location = error.location();
     let message = match limit_message(error) {

@@ -19,6 +19,7 @@ use edit::Lines;
 /// The files a fix writes and what it could not do.
 #[derive(Clone, Debug, Default)]
 pub struct FixPlan {
+    /// The fixed files, in path order.
     pub files: Vec<FixedFile>,
     /// Rules whose every change was applied: the problems this fix claims to address.
     pub addressed: BTreeSet<String>,
@@ -28,13 +29,16 @@ pub struct FixPlan {
     pub read: Vec<String>,
 }
 
+/// One file the fix writes: its original, the fixed copy's name, and both texts.
 #[derive(Clone, Debug)]
 pub struct FixedFile {
     /// The original, relative to the project folder.
     pub original: String,
     /// The new file, relative to the project folder.
     pub target: String,
+    /// The original's text.
     pub before: String,
+    /// The fixed text, includes renamed to the fixed files.
     pub after: String,
     /// The edits alone, without includes renamed: the file as it would read under its
     /// original name, which is how the fix is verified.

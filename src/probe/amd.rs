@@ -11,6 +11,7 @@ use crate::size::ByteSize;
 const TOPOLOGY: &str = "/sys/class/kfd/kfd/topology";
 const DRM: &str = "/sys/class/drm";
 
+/// Adds the AMD GPUs (the kfd topology, names from rocm-smi or DRM) to the profile.
 pub fn probe(probed: &mut Probed) {
     let gpus = read_topology(Path::new(TOPOLOGY), Path::new(DRM));
     if !gpus.is_empty() {

@@ -23,22 +23,32 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 /// The most output kept from one stream: a tool printing without end is cut off, not buffered.
 const MAX_OUTPUT: u64 = 4 << 20;
 
+/// Why a command gave no usable output.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ExecError {
+    /// The program is not on PATH.
     #[error("`{0}` was not found")]
     NotFound(String),
+    /// It ran past its time limit (program, milliseconds).
     #[error("`{0}` did not finish within {1} ms")]
     TimedOut(String, u128),
+    /// It exited with an error.
     #[error("`{program}` failed ({status}): {stderr}")]
     Failed {
+        /// The program.
         program: String,
+        /// How it exited.
         status: String,
+        /// What it wrote to stderr.
         stderr: String,
     },
+    /// It could not be started (program, why).
     #[error("`{0}` could not be started: {1}")]
     Spawn(String, String),
+    /// Its output is not UTF-8 text.
     #[error("`{0}` printed output that is not UTF-8")]
     NotText(String),
+    /// It would have been started from the audited project's folder, which is never trusted.
     #[error("`{0}` is inside the audited project, and nothing there is run")]
     Untrusted(String),
 }
@@ -128,7 +138,9 @@ fn is_executable(path: &Path) -> bool {
 /// What a finished command printed, and whether it exited with success.
 #[derive(Debug)]
 pub struct Finished {
+    /// What it wrote to stdout.
     pub stdout: String,
+    /// Whether it exited with success.
     pub success: bool,
 }
 

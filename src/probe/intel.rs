@@ -10,6 +10,7 @@ use crate::profile::{Gpu, Vendor};
 
 const DRM: &str = "/sys/class/drm";
 
+/// Adds the Intel GPUs (DRM devices of Intel's PCI vendor) to the profile.
 pub fn probe(probed: &mut Probed) {
     for gpu in read_drm(Path::new(DRM)) {
         let index = probed.profile.gpus.len();

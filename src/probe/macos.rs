@@ -22,6 +22,7 @@ pub const SYSCTL_KEYS: [&str; 10] = [
     "kern.osproductversion",
 ];
 
+/// Reads the Mac through one sysctl call (and sw_vers when the kernel does not say its version).
 pub fn probe(probed: &mut Probed) {
     let keys: Vec<&str> = SYSCTL_KEYS
         .iter()

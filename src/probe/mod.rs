@@ -19,6 +19,7 @@ use sysinfo::{CpuRefreshKind, MemoryRefreshKind, RefreshKind, System};
 use crate::profile::{self, Arch, Cores, Os, Profile};
 use crate::size::ByteSize;
 
+/// What the probe is told from outside.
 #[derive(Clone, Debug, Default)]
 pub struct ProbeOptions {
     /// The interpreter to describe instead of the active one.
@@ -31,6 +32,7 @@ pub struct ProbeOptions {
 /// A profile and what the probe could not learn, for `--explain` and the report's notes.
 #[derive(Clone, Debug, Default)]
 pub struct Probed {
+    /// The machine as far as the probe could read it.
     pub profile: Profile,
     /// What could not be learned, and why, in words for the report.
     pub notes: Vec<String>,
@@ -66,6 +68,7 @@ impl Probed {
     }
 }
 
+/// Reads this machine: system, GPUs, Python; never runs anything from `options.project`.
 pub fn probe(options: &ProbeOptions) -> Probed {
     if let Some(project) = &options.project {
         // The project's folder (a file's parent): no tool or interpreter is started from it.

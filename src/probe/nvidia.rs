@@ -26,7 +26,9 @@ pub const PROC_DRIVER: &str = "/proc/driver/nvidia";
 /// One line of the query: the GPU and whether MIG splits it.
 #[derive(Debug, PartialEq)]
 pub struct Queried {
+    /// The GPU as the query describes it.
     pub gpu: Gpu,
+    /// Whether MIG splits it into instances.
     pub mig: bool,
 }
 

@@ -17,16 +17,24 @@ use crate::profile::{Arch, Os, Python, TorchBuild};
 /// The environment the interpreter is chosen from, captured once so tests can pass their own.
 #[derive(Clone, Debug, Default)]
 pub struct Env {
+    /// `PATH`.
     pub path: Option<OsString>,
+    /// `VIRTUAL_ENV`: an activated virtual environment.
     pub virtual_env: Option<PathBuf>,
+    /// `CONDA_PREFIX`: an activated conda environment.
     pub conda_prefix: Option<PathBuf>,
+    /// `PYENV_ROOT`, else `~/.pyenv` when pyenv's shims are on PATH.
     pub pyenv_root: Option<PathBuf>,
+    /// `PYENV_VERSION`, which wins over the version files.
     pub pyenv_version: Option<String>,
+    /// The home folder.
     pub home: Option<PathBuf>,
+    /// The working folder, where pyenv looks for `.python-version`.
     pub cwd: Option<PathBuf>,
 }
 
 impl Env {
+    /// The process's environment.
     pub fn current() -> Env {
         let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
         let home = var("HOME")
@@ -49,10 +57,13 @@ impl Env {
 /// An interpreter and how it was chosen.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Found {
+    /// The interpreter's path.
     pub executable: PathBuf,
+    /// How it was found, for `probe --explain`.
     pub how: String,
 }
 
+/// Adds the Python the project will use, its version and installed packages, read from disk.
 pub fn probe(options: &ProbeOptions, probed: &mut Probed) {
     let env = Env::current();
     let project = options.project.as_deref().and_then(project_folder);

@@ -53,8 +53,11 @@ impl SettingKeys {
 pub struct Project {
     /// The manifest and config files that were read, relative to the root.
     pub files: Vec<String>,
+    /// Every declared package, with where it is declared.
     pub packages: Vec<PackageDecl>,
+    /// Training settings from configs.
     pub settings: Vec<Setting>,
+    /// Models the configs name.
     pub models: Vec<ModelRef>,
     /// The Python version the project pins, if it pins one.
     pub python: Option<PythonPin>,
@@ -82,10 +85,13 @@ pub const MAX_PACKAGES: usize = 10_000;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Installer {
+    /// pip: requirements files, pyproject.toml, setup files, conda's `pip:` list.
     Pip,
+    /// conda: environment files.
     Conda,
 }
 
+/// One declared package: its name, versions, markers and where it is declared.
 #[derive(Clone, Debug, Serialize)]
 pub struct PackageDecl {
     /// PEP 503 normalized name.
@@ -98,6 +104,7 @@ pub struct PackageDecl {
     /// The environment marker (`; sys_platform == "linux"`), applied once the target is known.
     #[serde(skip)]
     pub marker: Option<MarkerTree>,
+    /// Which installer reads the declaration.
     pub installer: Installer,
     /// A direct reference (`pkg @ https://…whl`, `git+https://…`), as written.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -123,13 +130,16 @@ pub struct PackageDecl {
     pub wheel_cuda: Option<String>,
     /// The declaring line as written, for fixes that edit it.
     pub raw: String,
+    /// Where the index is named.
     pub evidence: Evidence,
 }
 
 /// A package index a project installs from.
 #[derive(Clone, Debug, Serialize)]
 pub struct PackageIndex {
+    /// The index's URL.
     pub url: String,
+    /// Where it is named.
     pub evidence: Evidence,
 }
 
@@ -175,16 +185,23 @@ pub fn local_cuda(version: &str) -> Option<String> {
 /// A training setting such as `load_in_4bit: true`, found at any depth of a config.
 #[derive(Clone, Debug, Serialize)]
 pub struct Setting {
+    /// The key, as written.
     pub key: String,
+    /// Its value.
     pub value: SettingValue,
+    /// Where it is set.
     pub evidence: Evidence,
 }
 
+/// A setting's value as the config writes it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum SettingValue {
+    /// `true` or `false`.
     Bool(bool),
+    /// A number.
     Number(f64),
+    /// Anything else, as text.
     Text(String),
 }
 
@@ -201,18 +218,23 @@ impl fmt::Display for SettingValue {
 /// A model the project trains or runs, with its size in parameters when it can be told.
 #[derive(Clone, Debug, Serialize)]
 pub struct ModelRef {
+    /// The model's name or path, as written.
     pub name: String,
     /// Parameters, from the name (`7b`, `8x7B`) or the config; `None` when unknown.
     pub params: Option<f64>,
+    /// Where it is named.
     pub evidence: Evidence,
 }
 
+/// The Python version the project pins, and where.
 #[derive(Clone, Debug, Serialize)]
 pub struct PythonPin {
     /// As written: `3.10`, `>=3.9,<3.12`.
     pub specifier: String,
+    /// The pinned versions; `None` when the pin does not parse.
     #[serde(skip)]
     pub versions: Option<VersionSpecifiers>,
+    /// Where it is pinned.
     pub evidence: Evidence,
 }
 
@@ -295,6 +317,7 @@ impl Project {
         }
     }
 
+    /// The declarations of a package, by its normalized name.
     pub fn packages_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a PackageDecl> {
         self.packages.iter().filter(move |p| p.name == name)
     }
@@ -359,6 +382,7 @@ impl Project {
         scoped
     }
 
+    /// Every value of a setting, wherever the configs set it.
     pub fn setting(&self, key: &str) -> impl Iterator<Item = &Setting> {
         self.settings.iter().filter(move |s| s.key == key)
     }

@@ -91,6 +91,7 @@ impl MarkerTarget {
         MarkerTarget { environment }
     }
 
+    /// The marker environment of the target machine, when there is one.
     pub fn environment(&self) -> Option<&MarkerEnvironment> {
         self.environment.as_ref()
     }

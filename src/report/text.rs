@@ -4,6 +4,7 @@ use crate::assessment::Assessment;
 use crate::assessment::Evidence;
 use crate::assessment::Status;
 
+/// The status's emoji, or its ASCII spelling.
 pub fn icon(status: Status, ascii: bool) -> &'static str {
     match (status, ascii) {
         (Status::Ok, false) => "✅",
