@@ -60,12 +60,12 @@ fn unquote(value: &str) -> String {
 }
 
 /// The glibc a distro release ships, by its name as os-release's PRETTY_NAME (or a person)
-/// writes it. Sources, checked 2026-12-02: packages.debian.org/src:glibc (bullseye 2.31-13,
-/// bookworm 2.36-9, trixie 2.41); launchpad.net/ubuntu/+source/glibc (focal 2.31-0ubuntu9,
-/// jammy 2.35-0ubuntu3, noble 2.39-0ubuntu8); Red Hat's "Considerations in adopting RHEL 9"
-/// and the RHEL 8/9 glibc packages (glibc-2.28-*.el8, glibc-2.34-*.el9, rebuilt unchanged by
-/// Rocky and Alma); docs.aws.amazon.com/linux/al2023/ug/core-glibc (AL2023: 2.34) and the AL2
-/// glibc-2.26 packages.
+/// writes it. Seen on primary pages on 2026-12-02: packages.debian.org/src:glibc (bullseye
+/// 2.31-13, bookworm 2.36-9) and docs.aws.amazon.com/linux/al2023/ug/core-glibc (AL2023: 2.34).
+/// From the distros' glibc package versions, not re-read that day: launchpad.net's glibc for
+/// Ubuntu (focal 2.31, jammy 2.35, noble 2.39), Debian trixie's 2.41, the RHEL 8/9 packages
+/// (glibc-2.28-*.el8, glibc-2.34-*.el9, rebuilt unchanged by Rocky and Alma) and Amazon Linux
+/// 2's glibc-2.26 (also the version of Anaconda's glibc-amzn2 CDT package).
 const GLIBC: [(&str, &str, &str); 14] = [
     // (name as written, release, glibc)
     ("ubuntu", "20.04", "2.31"),
