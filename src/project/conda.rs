@@ -95,6 +95,7 @@ pub(super) fn read_spec(spec: &str, evidence: Evidence, project: &mut Project) {
             editable: false,
             wheel_platform: None,
             wheel_cuda: None,
+            imported: false,
             raw: spec.to_string(),
             evidence,
         },

@@ -124,6 +124,7 @@ pub fn read(file: &Path, relative: &str, keys: &SettingKeys, project: &mut Proje
         Ok(node) => {
             let models_before = project.models.len();
             collect(&node, relative, keys, project);
+            super::frameworks::collect(&node, relative, project);
             apply_stated_size(&node, &mut project.models[models_before..]);
         }
         Err(error) => project.notes.push(format!("skipped {error}")),

@@ -3,9 +3,12 @@
 
 mod conda;
 mod config;
+mod frameworks;
+mod launch;
 mod model;
 mod paths;
 mod pyproject;
+mod python_code;
 mod requirements;
 mod scan;
 mod setup;
@@ -71,6 +74,10 @@ pub struct Project {
     /// Requirements files already read, so one reached twice (directly and through `-r`) counts once.
     #[serde(skip)]
     pub(crate) read_requirements: std::collections::BTreeSet<std::path::PathBuf>,
+    /// Modules the configs name (Hydra's `_target_: flash_attn.modules.mha.MHA`), judged with
+    /// the code's imports once every manifest is read.
+    #[serde(skip)]
+    pub(crate) config_imports: Vec<(String, Evidence)>,
     /// Whether [`MAX_PACKAGES`] was reached (and noted).
     #[serde(skip)]
     pub(crate) capped: bool,
@@ -128,6 +135,11 @@ pub struct PackageDecl {
     /// URL (`+cu124` → `12.4`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wheel_cuda: Option<String>,
+    /// Not declared by any manifest: the project's code imports it (`import flash_attn` →
+    /// `flash-attn`), and `evidence` is the import. Judged like a declared package; the report
+    /// says it is undeclared, and no manifest edit is pointed at the import line.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub imported: bool,
     /// The declaring line as written, for fixes that edit it.
     pub raw: String,
     /// Where the index is named.

@@ -368,6 +368,7 @@ fn package(parsed: Requirement, raw: &str, evidence: Evidence) -> PackageDecl {
         editable: false,
         wheel_platform: wheel.platform,
         wheel_cuda,
+        imported: false,
         raw: raw.to_string(),
         evidence,
     }

@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder};
 
 use super::paths::{file_name, relative_name};
-use super::{Project, SettingKeys, conda, config, pyproject, requirements, setup, variants};
+use super::{
+    Project, SettingKeys, conda, config, launch, pyproject, python_code, requirements, setup,
+    variants,
+};
 use crate::profile::{Arch, Os, Profile};
 use crate::source::SourceError;
 
@@ -218,7 +221,47 @@ fn read_all(
     for file in of_kind(Kind::Config) {
         read_file(root, &file, Kind::Config, options, project)?;
     }
+    read_code(root, &found, options.settings, project);
     Ok(())
+}
+
+/// Reads the project's Python code, notebooks and launch scripts (after the manifests, so an
+/// import is judged against everything they declare). Code never makes the scan fail: what
+/// cannot be read is a note.
+fn read_code(root: &Path, found: &[(PathBuf, Kind)], keys: &SettingKeys, project: &mut Project) {
+    let relative = |file: &PathBuf| relative_name(root, file);
+    let python: Vec<String> = found
+        .iter()
+        .filter(|(_, kind)| *kind == Kind::Python)
+        .map(|(file, _)| relative(file))
+        .collect();
+    let mut code = python_code::CodeScan::new(python.iter().map(String::as_str));
+    for (file, kind) in found {
+        let name = relative(file);
+        if !matches!(kind, Kind::Python | Kind::Notebook | Kind::Launch)
+            || !python_code::is_project_code(&name)
+        {
+            continue;
+        }
+        let before = project.packages.len() + project.settings.len();
+        match kind {
+            Kind::Python => code.read_python(file, &name, project),
+            Kind::Notebook => code.read_notebook(file, &name, project),
+            _ => launch::read(file, &name, keys, project),
+        }
+        if project.packages.len() + project.settings.len() > before
+            && !project.files.contains(&name)
+        {
+            project.files.push(name);
+        }
+    }
+    let before = project.packages.len();
+    code.finish(project);
+    for package in &project.packages[before..] {
+        if !project.files.contains(&package.evidence.file) {
+            project.files.push(package.evidence.file.clone());
+        }
+    }
 }
 
 #[derive(Default)]
@@ -250,9 +293,12 @@ fn walk(
                 return;
             }
             let name = file_name(&entry.path());
-            if let Some(kind) =
-                kind_of(&name, depth, in_requirements).filter(|k| *k != Kind::Config)
-                && entry.file_type().is_ok_and(|t| t.is_file())
+            if let Some(kind) = kind_of(&name, depth, in_requirements).filter(|k| {
+                !matches!(
+                    k,
+                    Kind::Config | Kind::Python | Kind::Notebook | Kind::Launch
+                )
+            }) && entry.file_type().is_ok_and(|t| t.is_file())
             {
                 files.push((entry.path(), kind));
             }
@@ -294,6 +340,12 @@ enum Kind {
     SetupPy,
     PythonVersion,
     Config,
+    /// Python source (`.py`), read for imports and CUDA assumptions.
+    Python,
+    /// A Jupyter notebook, whose code cells are read like Python source.
+    Notebook,
+    /// A shell script or Makefile, read for the launch commands it runs.
+    Launch,
 }
 
 /// Manifests count at the top of the project; configs anywhere.
@@ -316,6 +368,12 @@ fn kind_of(name: &str, depth: usize, in_requirements: bool) -> Option<Kind> {
         Some(Kind::PythonVersion)
     } else if is_yaml || lower.ends_with(".json") {
         (!NOT_CONFIG_FILES.contains(&lower.as_str())).then_some(Kind::Config)
+    } else if lower.ends_with(".py") {
+        Some(Kind::Python)
+    } else if lower.ends_with(".ipynb") {
+        Some(Kind::Notebook)
+    } else if launch::is_launch_file(&lower) {
+        Some(Kind::Launch)
     } else {
         None
     }
@@ -338,6 +396,10 @@ fn read_file(
         Kind::SetupPy => setup::read_py(file, &relative, project)?,
         Kind::PythonVersion => pyproject::read_python_version(file, &relative, project)?,
         Kind::Config => config::read(file, &relative, options.settings, project),
+        Kind::Python | Kind::Notebook | Kind::Launch => {
+            let found = [(file.to_path_buf(), kind)];
+            read_code(root, &found, options.settings, project);
+        }
     }
     let found = project.packages.len() + project.settings.len() + project.models.len() > before;
     if (found || kind != Kind::Config) && !project.files.contains(&relative) {

@@ -30,7 +30,7 @@ pub fn resolve_changes(
     for change in changes {
         match change {
             Change::RemovePackage(name) => {
-                for decl in facts.declared(name) {
+                for decl in manifest_declared(facts, name) {
                     at(
                         &decl.evidence,
                         format!("remove `{}`", decl.raw),
@@ -39,7 +39,7 @@ pub fn resolve_changes(
                 }
             }
             Change::ReplacePackage { from, to } => {
-                for decl in facts.declared(from) {
+                for decl in manifest_declared(facts, from) {
                     let edit = Edit::ReplaceRequirement {
                         from: written(decl),
                         to: to.clone(),
@@ -49,7 +49,7 @@ pub fn resolve_changes(
             }
             Change::Require { name, versions } => {
                 let name = crate::names::normalize(facts.resolve(name));
-                for decl in facts.declared(&name) {
+                for decl in manifest_declared(facts, &name) {
                     // Keep the declaration's own name (conda's `pytorch`) and its other bounds.
                     let combined = format!(
                         "{}{}",
@@ -69,7 +69,7 @@ pub fn resolve_changes(
             }
             Change::UseIndex(url) => {
                 let Some(bound) = bound else { continue };
-                for decl in facts.declared(&bound.name) {
+                for decl in manifest_declared(facts, &bound.name) {
                     at(
                         &decl.evidence,
                         format!("install `{}` from {url} (--index-url)", decl.raw),
@@ -78,7 +78,7 @@ pub fn resolve_changes(
                 }
             }
             Change::AddMarker { package, marker } => {
-                for decl in facts.declared(package) {
+                for decl in manifest_declared(facts, package) {
                     if decl.installer == Installer::Conda {
                         at(
                             &decl.evidence,
@@ -118,6 +118,12 @@ pub fn resolve_changes(
 }
 
 /// The requirement as the file writes it: name and constraint, without marker, hashes or comment.
+/// The declarations a change can edit: a package only the code imports has no manifest line,
+/// and its import is not one to edit.
+fn manifest_declared<'b>(facts: &'b Facts, name: &'b str) -> impl Iterator<Item = &'b PackageDecl> {
+    facts.declared(name).filter(|decl| !decl.imported)
+}
+
 fn written(decl: &PackageDecl) -> String {
     let raw = decl.raw.trim();
     let end = raw

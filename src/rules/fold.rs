@@ -70,7 +70,44 @@ pub fn components(facts: &Facts, findings: &[Finding]) -> Vec<Component> {
             }
         }
     }
+    mark_undeclared(facts, &index, &mut components);
     components
+}
+
+/// A package only the code imports (no manifest declares it) says so. Adding an omitted
+/// dependency is a modest change (DESIGN.md's `warn`), so one that would otherwise work is ⚠️.
+fn mark_undeclared(
+    facts: &Facts,
+    index: &std::collections::HashMap<String, usize>,
+    components: &mut [Component],
+) {
+    let mut imported: std::collections::BTreeMap<&str, Option<&crate::project::Evidence>> =
+        std::collections::BTreeMap::new();
+    for decl in &facts.project.packages {
+        let name = facts.catalogue.canonical(&decl.name);
+        let entry = imported.entry(name).or_insert(Some(&decl.evidence));
+        if !decl.imported {
+            *entry = None;
+        }
+    }
+    for (name, evidence) in imported {
+        let (Some(evidence), Some(&at)) = (evidence, index.get(name)) else {
+            continue;
+        };
+        let component = &mut components[at];
+        let marker = format!("imported at {evidence}, not declared");
+        component.summary = match component.status {
+            Status::Ok => {
+                component.status = Status::Warn;
+                format!(
+                    "{marker}: add it to the requirements ({})",
+                    component.summary
+                )
+            }
+            Status::Unknown => format!("{marker}; {}", component.summary),
+            _ => format!("{} ({marker})", component.summary),
+        };
+    }
 }
 
 /// The project's verdict, by DESIGN.md's statuses: the worst component, except that unknown is

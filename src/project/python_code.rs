@@ -1,0 +1,998 @@
+//! The project's Python code: `.py` files and the code cells of `.ipynb` notebooks, parsed with
+//! tree-sitter (never matched with regular expressions), for two kinds of fact:
+//!
+//! - imports of packages no manifest declares. An import name maps to its distribution through
+//!   `rules/imports.tsv` (data, not code: `cv2` is `opencv-python`); the standard library
+//!   (`rules/python-stdlib.txt`) and the project's own modules are left aside. Such a package is
+//!   added to the project as [`PackageDecl::imported`] and judged like a declared one.
+//! - CUDA assumptions, each a [`Setting`] with its `file:line` that rules judge
+//!   (`rules/code.yaml`): `code.cuda_device` (`.cuda()`, `device="cuda"`, `torch.device("cuda")`,
+//!   `.to("cuda")`), `code.cuda_call` (a `torch.cuda.*` call that needs a device), in a file
+//!   that never asks `torch.cuda.is_available()`; `code.nccl_backend` (`init_process_group(
+//!   backend="nccl")` with no `gloo` alternative in the file); `code.torch_compile`
+//!   (`torch.compile`); `code.bf16` (`torch.bfloat16`, `dtype="bfloat16"`, in a file that never
+//!   asks `is_bf16_supported()`).
+//!
+//! Nothing is executed or imported. Files are read through the capped reader, parsing is bounded
+//! in time per file and in bytes per project, and the syntax tree is walked without recursion,
+//! so hostile input (huge, deeply nested or binary files) costs bounded time and never panics.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::ops::ControlFlow;
+use std::path::Path;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use tree_sitter::{Node, ParseOptions, Parser};
+
+use super::{Evidence, Installer, PackageDecl, Project, Setting, SettingValue};
+use crate::names::normalize;
+use crate::source;
+
+/// Import name → distribution (see the file's header).
+const IMPORTS: &str = include_str!("../../rules/imports.tsv");
+/// The standard library's top-level modules.
+const STDLIB: &str = include_str!("../../rules/python-stdlib.txt");
+/// `torch.cuda.*` functions that are safe without CUDA.
+const CUDA_SAFE: &str = include_str!("../../rules/cuda-safe-calls.txt");
+
+/// One Python file bigger than this is generated code or data, not something a person wrote.
+pub const MAX_PYTHON_BYTES: u64 = 1 << 20;
+/// How many bytes of Python one project may make mlcompat parse, all files together.
+const MAX_CODE_BYTES: u64 = 48 << 20;
+/// How many Python files and notebooks one project may make mlcompat parse.
+const MAX_CODE_FILES: usize = 5_000;
+/// How long one file may take to parse; tree-sitter's error recovery on pathological input is
+/// the only slow path, and a file that hits this is left unread with a note.
+const MAX_PARSE_TIME: Duration = Duration::from_millis(250);
+/// How many facts of one kind one file contributes: the first few lines say enough, and a
+/// file with thousands of `.cuda()` calls must not flood the report.
+const MAX_PER_KEY_PER_FILE: usize = 3;
+/// How many segments a dotted name (`torch.cuda.set_device`) may have before it is not one.
+const MAX_DOTTED: usize = 16;
+/// How far up the tree an import looks for a `try:` that makes it optional.
+const MAX_ANCESTORS: usize = 64;
+
+/// Folders whose code is not the project's own run: vendored copies, tests and documentation.
+/// (Virtual environments, `site-packages`, `build` and hidden folders the walk already skips.)
+const SKIPPED_CODE_DIRS: [&str; 17] = [
+    "vendor",
+    "vendored",
+    "third_party",
+    "third-party",
+    "thirdparty",
+    "3rdparty",
+    "external",
+    "externals",
+    "extern",
+    "site-packages",
+    "venv",
+    "env",
+    "build",
+    "tests",
+    "test",
+    "testing",
+    "docs",
+];
+
+/// Whether the code at `relative` (`/`-separated, from the project root) is read: not below a
+/// vendored, test or documentation folder, and not a test module.
+pub fn is_project_code(relative: &str) -> bool {
+    let mut parts: Vec<&str> = relative.split('/').collect();
+    let Some(name) = parts.pop() else {
+        return false;
+    };
+    let stem = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
+    let test_module = stem.starts_with("test_") || stem.ends_with("_test") || stem == "conftest";
+    !test_module
+        && !parts
+            .iter()
+            .any(|part| SKIPPED_CODE_DIRS.contains(&part.to_ascii_lowercase().as_str()))
+}
+
+/// An import statement's module, where it is, and how it was written.
+#[derive(Clone, Debug)]
+struct Import {
+    module: String,
+    evidence: Evidence,
+    raw: String,
+}
+
+/// The state of reading a project's code: one parser, the imports seen so far (judged once
+/// every manifest is read), and the budgets.
+pub struct CodeScan {
+    parser: Option<Parser>,
+    imports: Vec<Import>,
+    /// The project's own top-level modules and packages: every Python file's stem and every
+    /// folder above one.
+    local: BTreeSet<String>,
+    files: usize,
+    bytes: u64,
+    skipped: Vec<String>,
+}
+
+impl CodeScan {
+    /// `python_files` are every `.py` file the walk found (relative names), which make up the
+    /// project's own importable modules.
+    pub fn new<'a>(python_files: impl IntoIterator<Item = &'a str>) -> CodeScan {
+        let mut local = BTreeSet::new();
+        for file in python_files {
+            let mut parts: Vec<&str> = file.split('/').collect();
+            if let Some(name) = parts.pop() {
+                local.insert(name.trim_end_matches(".py").to_string());
+            }
+            local.extend(parts.iter().map(|p| p.to_string()));
+        }
+        let mut parser = Parser::new();
+        let parser = parser
+            .set_language(&tree_sitter_python::LANGUAGE.into())
+            .ok()
+            .map(|()| parser);
+        CodeScan {
+            parser,
+            imports: Vec::new(),
+            local,
+            files: 0,
+            bytes: 0,
+            skipped: Vec::new(),
+        }
+    }
+
+    /// Reads one `.py` file.
+    pub fn read_python(&mut self, file: &Path, relative: &str, project: &mut Project) {
+        let Some(text) = self.read_capped(file, relative, MAX_PYTHON_BYTES) else {
+            return;
+        };
+        self.analyse(&text, None, relative, project);
+    }
+
+    /// Reads the code cells of one notebook; each fact's line is the notebook file's line
+    /// where that source line is written. IPython magics (`%pip`, `!nvidia-smi`) are blanked.
+    pub fn read_notebook(&mut self, file: &Path, relative: &str, project: &mut Project) {
+        let Some(text) = self.read_capped(file, relative, source::MAX_FILE_BYTES) else {
+            return;
+        };
+        match notebook_code(&text) {
+            Some((code, lines)) => self.analyse(&code, Some(&lines), relative, project),
+            None => self.skip(format!(
+                "{relative}: not read (not a notebook in the nbformat 4 JSON format)"
+            )),
+        }
+    }
+
+    fn read_capped(&mut self, file: &Path, relative: &str, cap: u64) -> Option<String> {
+        if self.files >= MAX_CODE_FILES || self.bytes >= MAX_CODE_BYTES {
+            self.skip(format!(
+                "{relative}: not read (past the {MAX_CODE_FILES}-file, {} MiB budget for a project's code)",
+                MAX_CODE_BYTES >> 20
+            ));
+            return None;
+        }
+        let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+        if size > cap {
+            self.skip(format!(
+                "{relative}: not read ({size} bytes, over the {cap}-byte limit for source code)"
+            ));
+            return None;
+        }
+        match source::read_text(file) {
+            Ok(text) => {
+                self.files += 1;
+                self.bytes += text.len() as u64;
+                Some(text)
+            }
+            Err(error) => {
+                self.skip(format!("not read: {error}"));
+                None
+            }
+        }
+    }
+
+    fn skip(&mut self, note: String) {
+        self.skipped.push(note);
+    }
+
+    /// Parses `code` and records its facts. `lines` maps each line of `code` (0-based) to the
+    /// file's own 1-based line, for notebooks; `None` means they are the same.
+    fn analyse(
+        &mut self,
+        code: &str,
+        lines: Option<&[u32]>,
+        relative: &str,
+        project: &mut Project,
+    ) {
+        let Some(parser) = self.parser.as_mut() else {
+            return;
+        };
+        let started = Instant::now();
+        let mut progress = |_: &tree_sitter::ParseState| {
+            if started.elapsed() > MAX_PARSE_TIME {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        };
+        let bytes = code.as_bytes();
+        let tree = parser.parse_with_options(
+            &mut |offset, _| bytes.get(offset..).unwrap_or_default(),
+            None,
+            Some(ParseOptions::new().progress_callback(&mut progress)),
+        );
+        let Some(tree) = tree else {
+            // A cancelled parse resumes on the next call unless the parser is reset.
+            parser.reset();
+            self.skip(format!(
+                "{relative}: not read (parsing took over {} ms)",
+                MAX_PARSE_TIME.as_millis()
+            ));
+            return;
+        };
+        let line_of = |node: Node| -> u32 {
+            let row = node.start_position().row;
+            match lines {
+                Some(lines) => lines.get(row).copied().unwrap_or(1),
+                None => u32::try_from(row + 1).unwrap_or(u32::MAX),
+            }
+        };
+        let mut found = FileFacts::default();
+        let mut cursor = tree.walk();
+        'walk: loop {
+            visit(cursor.node(), code, &mut found);
+            if cursor.goto_first_child() {
+                continue;
+            }
+            while !cursor.goto_next_sibling() {
+                if !cursor.goto_parent() {
+                    break 'walk;
+                }
+            }
+        }
+        for (module, node, raw) in found.imports {
+            self.imports.push(Import {
+                module,
+                evidence: Evidence {
+                    file: relative.to_string(),
+                    line: line_of(node),
+                },
+                raw,
+            });
+        }
+        let mut per_key: HashMap<&'static str, usize> = HashMap::new();
+        for (key, value, node) in found.facts {
+            let suppressed = match key {
+                CUDA_DEVICE | CUDA_CALL => found.cuda_checked,
+                BF16 => found.bf16_checked,
+                NCCL => found.gloo_named,
+                _ => false,
+            };
+            let count = per_key.entry(key).or_default();
+            if suppressed || *count >= MAX_PER_KEY_PER_FILE {
+                continue;
+            }
+            *count += 1;
+            project.settings.push(Setting {
+                key: key.to_string(),
+                value,
+                evidence: Evidence {
+                    file: relative.to_string(),
+                    line: line_of(node),
+                },
+            });
+        }
+    }
+
+    /// Adds the packages the code imports and no manifest declares, once every manifest has
+    /// been read; and the notes about code that was not read.
+    pub fn finish(mut self, project: &mut Project) {
+        const MAX_SKIP_NOTES: usize = 20;
+        let skipped = self.skipped.len();
+        project
+            .notes
+            .extend(self.skipped.into_iter().take(MAX_SKIP_NOTES));
+        if skipped > MAX_SKIP_NOTES {
+            project.notes.push(format!(
+                "… and {} more source files not read",
+                skipped - MAX_SKIP_NOTES
+            ));
+        }
+        let data = data();
+        // Modules the configs name (`_target_`) are dependencies too, after the code's imports.
+        let from_configs = std::mem::take(&mut project.config_imports);
+        self.imports
+            .extend(from_configs.into_iter().map(|(module, evidence)| Import {
+                raw: format!("_target_: {module}"),
+                module,
+                evidence,
+            }));
+        let mut declared: HashSet<String> = project
+            .packages
+            .iter()
+            .chain(&project.constraints)
+            .map(|p| normalize(&p.name))
+            .collect();
+        for import in self.imports {
+            let top = import.module.split('.').next().unwrap_or_default();
+            if top.is_empty()
+                || data.stdlib.contains(top)
+                || self.local.contains(top)
+                || top.starts_with('_')
+            {
+                continue;
+            }
+            let (distribution, also) = data.distribution(&import.module);
+            if declared.contains(&distribution) || also.iter().any(|a| declared.contains(a)) {
+                continue;
+            }
+            declared.insert(distribution.clone());
+            let verb = if import.raw.starts_with("_target_") {
+                "names"
+            } else {
+                "imports"
+            };
+            project.notes.push(format!(
+                "{}: {verb} {}, which no manifest declares; judged as the package {distribution}",
+                import.evidence, import.module
+            ));
+            project.declare(
+                PackageDecl {
+                    name: distribution,
+                    specifier: String::new(),
+                    versions: None,
+                    marker: None,
+                    installer: Installer::Pip,
+                    url: None,
+                    extras: Vec::new(),
+                    extra: None,
+                    editable: false,
+                    wheel_platform: None,
+                    wheel_cuda: None,
+                    imported: true,
+                    raw: import.raw,
+                    evidence: import.evidence,
+                },
+                false,
+            );
+        }
+    }
+}
+
+pub const CUDA_DEVICE: &str = "code.cuda_device";
+pub const CUDA_CALL: &str = "code.cuda_call";
+pub const NCCL: &str = "code.nccl_backend";
+pub const TORCH_COMPILE: &str = "code.torch_compile";
+pub const BF16: &str = "code.bf16";
+
+/// What one file's syntax tree holds, before the file-wide checks decide what stands.
+#[derive(Default)]
+struct FileFacts<'tree> {
+    imports: Vec<(String, Node<'tree>, String)>,
+    facts: Vec<(&'static str, SettingValue, Node<'tree>)>,
+    /// The file asks `torch.cuda.is_available()` (or about MPS, or counts CUDA devices): it has
+    /// a fallback, so its CUDA lines are taken as guarded.
+    cuda_checked: bool,
+    /// The file asks `is_bf16_supported()`.
+    bf16_checked: bool,
+    /// The file names the `gloo` backend somewhere: its NCCL use has an alternative.
+    gloo_named: bool,
+}
+
+fn visit<'tree>(node: Node<'tree>, code: &str, found: &mut FileFacts<'tree>) {
+    match node.kind() {
+        "import_statement" => {
+            let mut cursor = node.walk();
+            for child in node.named_children(&mut cursor) {
+                let name = match child.kind() {
+                    "dotted_name" => Some(child),
+                    "aliased_import" => child.child_by_field_name("name"),
+                    _ => None,
+                };
+                if let Some(name) = name {
+                    record_import(node, name, code, found);
+                }
+            }
+        }
+        "import_from_statement" => {
+            // `from . import x` and `from .models import y` are the project's own code.
+            if let Some(module) = node
+                .child_by_field_name("module_name")
+                .filter(|m| m.kind() == "dotted_name")
+            {
+                record_import(node, module, code, found);
+            }
+        }
+        "attribute" => {
+            let Some(name) = dotted(node, code) else {
+                return;
+            };
+            if name.ends_with("cuda.is_available")
+                || name.ends_with("mps.is_available")
+                || name.ends_with("cuda.device_count")
+            {
+                found.cuda_checked = true;
+            } else if name.ends_with("is_bf16_supported") {
+                found.bf16_checked = true;
+            } else if name == "torch.bfloat16" {
+                found
+                    .facts
+                    .push((BF16, SettingValue::Text(name.clone()), node));
+            }
+        }
+        "string" if string_value(node, code).is_some_and(|s| s == "gloo") => {
+            found.gloo_named = true;
+        }
+        "decorator" => {
+            if let Some(expression) = node.named_child(0)
+                && dotted(expression, code).is_some_and(|n| n == "torch.compile")
+            {
+                found
+                    .facts
+                    .push((TORCH_COMPILE, SettingValue::Bool(true), node));
+            }
+        }
+        "assignment" => {
+            let (Some(left), Some(right)) = (
+                node.child_by_field_name("left"),
+                node.child_by_field_name("right"),
+            ) else {
+                return;
+            };
+            let named_device =
+                dotted(left, code).is_some_and(|n| n.to_ascii_lowercase().ends_with("device"));
+            if named_device && string_value(right, code).is_some_and(|v| is_cuda(&v)) {
+                found
+                    .facts
+                    .push((CUDA_DEVICE, SettingValue::Text(snippet(node, code)), node));
+            }
+        }
+        "call" => visit_call(node, code, found),
+        _ => {}
+    }
+}
+
+fn visit_call<'tree>(node: Node<'tree>, code: &str, found: &mut FileFacts<'tree>) {
+    let Some(function) = node.child_by_field_name("function") else {
+        return;
+    };
+    let name = dotted(function, code);
+    let method = (function.kind() == "attribute")
+        .then(|| function.child_by_field_name("attribute"))
+        .flatten()
+        .map(|a| text(a, code));
+    let mut positional = None;
+    let mut keywords: Vec<(&str, Node)> = Vec::new();
+    if let Some(arguments) = node.child_by_field_name("arguments") {
+        let mut cursor = arguments.walk();
+        for argument in arguments.named_children(&mut cursor) {
+            match argument.kind() {
+                "keyword_argument" => {
+                    if let (Some(key), Some(value)) = (
+                        argument.child_by_field_name("name"),
+                        argument.child_by_field_name("value"),
+                    ) {
+                        keywords.push((text(key, code), value));
+                    }
+                }
+                "comment" => {}
+                _ if positional.is_none() => positional = Some(argument),
+                _ => {}
+            }
+        }
+    }
+    let first_string = positional.and_then(|p| string_value(p, code));
+    let keyword_string = |wanted: &str| {
+        keywords
+            .iter()
+            .find(|(key, _)| *key == wanted)
+            .and_then(|(_, value)| string_value(*value, code))
+    };
+    let mut fact = |key: &'static str, value: SettingValue| found.facts.push((key, value, node));
+    let cuda_device = SettingValue::Text(snippet(node, code));
+    match method {
+        Some("cuda") => fact(CUDA_DEVICE, cuda_device.clone()),
+        Some("to") if first_string.as_deref().is_some_and(is_cuda) => {
+            fact(CUDA_DEVICE, cuda_device.clone())
+        }
+        _ => {}
+    }
+    if let Some(name) = name.as_deref() {
+        if (name == "device" || name.ends_with(".device"))
+            && first_string.as_deref().is_some_and(is_cuda)
+        {
+            fact(CUDA_DEVICE, cuda_device.clone());
+        }
+        if let Some(rest) = name.strip_prefix("torch.cuda.")
+            && !data().cuda_safe(rest)
+        {
+            fact(CUDA_CALL, SettingValue::Text(name.to_string()));
+        }
+        if name.ends_with("init_process_group") {
+            let backend = keyword_string("backend").or_else(|| first_string.clone());
+            if backend.is_some_and(|b| b.eq_ignore_ascii_case("nccl")) {
+                fact(NCCL, SettingValue::Text("nccl".to_string()));
+            }
+        }
+        if name == "torch.compile" {
+            fact(TORCH_COMPILE, SettingValue::Bool(true));
+        }
+    }
+    if keyword_string("device").is_some_and(|d| is_cuda(&d)) {
+        fact(CUDA_DEVICE, cuda_device);
+    }
+    for key in ["dtype", "torch_dtype"] {
+        if keyword_string(key).is_some_and(|d| d == "bfloat16" || d == "bf16") {
+            fact(BF16, SettingValue::Text(format!("{key}=\"bfloat16\"")));
+        }
+    }
+}
+
+/// `cuda`, `cuda:0`: a CUDA device name.
+fn is_cuda(device: &str) -> bool {
+    device == "cuda"
+        || device
+            .strip_prefix("cuda:")
+            .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+}
+
+fn record_import<'tree>(
+    statement: Node<'tree>,
+    name: Node<'tree>,
+    code: &str,
+    found: &mut FileFacts<'tree>,
+) {
+    if optional(statement, code) {
+        return;
+    }
+    let module: String = text(name, code)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    found
+        .imports
+        .push((module, statement, snippet(statement, code)));
+}
+
+/// Whether an import is optional: inside a `try:` whose handlers catch `ImportError` (or
+/// `ModuleNotFoundError`, `Exception`, or everything), or under `if TYPE_CHECKING:`.
+fn optional(statement: Node, code: &str) -> bool {
+    let mut node = statement;
+    for _ in 0..MAX_ANCESTORS {
+        let Some(parent) = node.parent() else {
+            return false;
+        };
+        match parent.kind() {
+            "try_statement"
+                if parent
+                    .child_by_field_name("body")
+                    .is_some_and(|body| body.id() == node.id()) =>
+            {
+                let mut cursor = parent.walk();
+                let catches = parent
+                    .named_children(&mut cursor)
+                    .filter(|c| c.kind() == "except_clause")
+                    .any(|clause| {
+                        let caught = clause
+                            .named_child(0)
+                            .filter(|c| c.kind() != "block")
+                            .map(|c| text(c, code));
+                        caught.is_none_or(|caught| {
+                            [
+                                "ImportError",
+                                "ModuleNotFoundError",
+                                "Exception",
+                                "BaseException",
+                            ]
+                            .iter()
+                            .any(|name| caught.contains(name))
+                        })
+                    });
+                if catches {
+                    return true;
+                }
+            }
+            "if_statement"
+                if parent
+                    .child_by_field_name("condition")
+                    .is_some_and(|c| text(c, code).ends_with("TYPE_CHECKING")) =>
+            {
+                return true;
+            }
+            _ => {}
+        }
+        node = parent;
+    }
+    false
+}
+
+fn text<'a>(node: Node, code: &'a str) -> &'a str {
+    code.get(node.byte_range()).unwrap_or_default()
+}
+
+/// The node's text on one line, cut short: what the report quotes.
+fn snippet(node: Node, code: &str) -> String {
+    const MAX: usize = 80;
+    let line = text(node, code).lines().next().unwrap_or_default().trim();
+    match line.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line.to_string(),
+    }
+}
+
+/// `torch.cuda.set_device` for an identifier or a chain of attributes; `None` for anything
+/// else (a call, a subscript). Walked down the chain without recursion.
+fn dotted(node: Node, code: &str) -> Option<String> {
+    let mut parts = Vec::new();
+    let mut current = node;
+    loop {
+        match current.kind() {
+            "identifier" => {
+                parts.push(text(current, code));
+                break;
+            }
+            "attribute" => {
+                parts.push(text(current.child_by_field_name("attribute")?, code));
+                current = current.child_by_field_name("object")?;
+            }
+            _ => return None,
+        }
+        if parts.len() > MAX_DOTTED {
+            return None;
+        }
+    }
+    parts.reverse();
+    Some(parts.join("."))
+}
+
+/// The value of a plain string literal (`"cuda"`, `'nccl'`); `None` for an f-string with
+/// replacement fields, concatenations, or anything that is not a string.
+fn string_value(node: Node, code: &str) -> Option<String> {
+    if node.kind() != "string" {
+        return None;
+    }
+    let mut value = String::new();
+    let mut cursor = node.walk();
+    for child in node.named_children(&mut cursor) {
+        match child.kind() {
+            "string_start" | "string_end" => {}
+            "string_content" => value.push_str(text(child, code)),
+            _ => return None,
+        }
+    }
+    Some(value)
+}
+
+/// The knowledge files, parsed once.
+struct Data {
+    stdlib: HashSet<String>,
+    /// Import (a top-level module or a dotted prefix) → (distribution, other names).
+    imports: HashMap<String, (String, Vec<String>)>,
+    cuda_safe: Vec<String>,
+}
+
+impl Data {
+    /// The distribution an import needs: the longest listed prefix of its dotted name, else
+    /// its top-level module's own name.
+    fn distribution(&self, module: &str) -> (String, Vec<String>) {
+        let mut prefix = module;
+        loop {
+            if let Some((distribution, also)) = self.imports.get(prefix) {
+                return (distribution.clone(), also.clone());
+            }
+            match prefix.rsplit_once('.') {
+                Some((shorter, _)) => prefix = shorter,
+                None => return (normalize(prefix), Vec::new()),
+            }
+        }
+    }
+
+    fn cuda_safe(&self, function: &str) -> bool {
+        self.cuda_safe
+            .iter()
+            .any(|safe| match safe.strip_suffix('.') {
+                Some(module) => function
+                    .strip_prefix(module)
+                    .is_some_and(|rest| rest.starts_with('.')),
+                None => function == safe,
+            })
+    }
+}
+
+fn data() -> &'static Data {
+    static DATA: OnceLock<Data> = OnceLock::new();
+    DATA.get_or_init(|| {
+        let lines = |text: &'static str| {
+            text.lines()
+                .map(str::trim_end)
+                .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        };
+        let imports = lines(IMPORTS)
+            .filter_map(|line| {
+                let mut columns = line.split('\t');
+                let import = columns.next()?.trim();
+                let distribution = normalize(columns.next()?.trim());
+                let also = columns
+                    .next()
+                    .unwrap_or_default()
+                    .split_whitespace()
+                    .map(normalize)
+                    .collect();
+                Some((import.to_string(), (distribution, also)))
+            })
+            .collect();
+        Data {
+            stdlib: lines(STDLIB).map(|l| l.trim().to_string()).collect(),
+            imports,
+            cuda_safe: lines(CUDA_SAFE).map(|l| l.trim().to_string()).collect(),
+        }
+    })
+}
+
+/// A notebook's code cells as one Python text, and for each of its lines the notebook file's
+/// line. `None` when the file is not an nbformat 4 notebook.
+fn notebook_code(text: &str) -> Option<(String, Vec<u32>)> {
+    #[derive(Deserialize)]
+    struct Notebook<'a> {
+        #[serde(borrow)]
+        cells: Vec<Cell<'a>>,
+    }
+    #[derive(Deserialize)]
+    struct Cell<'a> {
+        #[serde(default)]
+        cell_type: String,
+        #[serde(borrow, default)]
+        source: Option<&'a RawValue>,
+    }
+    let notebook: Notebook = serde_json::from_str(text).ok()?;
+    let mut code = String::new();
+    let mut lines = Vec::new();
+    // Lines are counted forward from the last place looked at: cells come in file order.
+    let mut counted = (0usize, 1u32);
+    let mut line_at = |raw: &RawValue| -> u32 {
+        let offset = (raw.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
+        let (from, line) = counted;
+        let offset = offset.clamp(from, text.len());
+        let line = line + text[from..offset].matches('\n').count() as u32;
+        counted = (offset, line);
+        line
+    };
+    for cell in notebook.cells {
+        let Some(source) = cell.source.filter(|_| cell.cell_type == "code") else {
+            continue;
+        };
+        let pieces: Vec<(String, u32)> = match serde_json::from_str::<Vec<&RawValue>>(source.get())
+        {
+            Ok(items) => items
+                .into_iter()
+                .filter_map(|item| {
+                    let line = line_at(item);
+                    serde_json::from_str::<String>(item.get())
+                        .ok()
+                        .map(|s| (s, line))
+                })
+                .collect(),
+            Err(_) => {
+                let line = line_at(source);
+                let whole: String = serde_json::from_str(source.get()).ok()?;
+                whole
+                    .split_inclusive('\n')
+                    .map(|s| (s.to_string(), line))
+                    .collect()
+            }
+        };
+        for (piece, line) in pieces {
+            for physical in piece.split_inclusive('\n') {
+                let body = physical.trim_start();
+                if body.starts_with('%') || body.starts_with('!') {
+                    code.push('\n');
+                } else {
+                    code.push_str(physical.trim_end_matches(['\n', '\r']));
+                    code.push('\n');
+                }
+                lines.push(line);
+            }
+        }
+        // Cells are separate statements.
+        code.push('\n');
+        lines.push(lines.last().copied().unwrap_or(1));
+    }
+    Some((code, lines))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan_code(files: &[(&str, &str)]) -> Project {
+        let mut project = Project::default();
+        let mut scan = CodeScan::new(files.iter().map(|(name, _)| *name));
+        for (name, text) in files {
+            if name.ends_with(".ipynb") {
+                let (code, lines) = notebook_code(text).expect("a notebook");
+                scan.analyse(&code, Some(&lines), name, &mut project);
+            } else {
+                scan.analyse(text, None, name, &mut project);
+            }
+        }
+        scan.finish(&mut project);
+        project
+    }
+
+    fn settings(project: &Project) -> Vec<String> {
+        project
+            .settings
+            .iter()
+            .map(|s| format!("{} {} {}", s.evidence, s.key, s.value))
+            .collect()
+    }
+
+    #[test]
+    fn undeclared_imports_become_packages_through_the_data_map() {
+        let project = scan_code(&[
+            (
+                "train.py",
+                "import os, sys\nimport numpy as np\nfrom PIL import Image\nimport cv2\nimport flash_attn.flash_attn_interface as fa\nfrom google.protobuf import message\nfrom . import local\nfrom models.net import Net\nimport yaml\n",
+            ),
+            ("models/net.py", "import torch.nn as nn\n"),
+        ]);
+        let names: Vec<(&str, String, bool)> = project
+            .packages
+            .iter()
+            .map(|p| (p.name.as_str(), p.evidence.to_string(), p.imported))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("numpy", "train.py:2".to_string(), true),
+                ("pillow", "train.py:3".to_string(), true),
+                ("opencv-python", "train.py:4".to_string(), true),
+                ("flash-attn", "train.py:5".to_string(), true),
+                ("protobuf", "train.py:6".to_string(), true),
+                ("pyyaml", "train.py:9".to_string(), true),
+                ("torch", "models/net.py:1".to_string(), true),
+            ]
+        );
+        assert!(
+            project
+                .notes
+                .iter()
+                .any(|n| n == "train.py:5: imports flash_attn.flash_attn_interface, which no manifest declares; judged as the package flash-attn")
+        );
+    }
+
+    #[test]
+    fn declared_packages_under_any_name_are_not_added_again() {
+        let mut project = Project::default();
+        for line in ["opencv-python-headless", "pytorch"] {
+            project.packages.push(
+                super::super::requirements::parse_requirement(
+                    line,
+                    Evidence {
+                        file: "requirements.txt".into(),
+                        line: 1,
+                    },
+                )
+                .unwrap(),
+            );
+        }
+        let mut scan = CodeScan::new(["train.py"]);
+        scan.analyse("import cv2\nimport torch\n", None, "train.py", &mut project);
+        scan.finish(&mut project);
+        assert_eq!(project.packages.len(), 2, "{:?}", project.notes);
+    }
+
+    #[test]
+    fn optional_imports_are_not_dependencies() {
+        let project = scan_code(&[(
+            "model.py",
+            "try:\n    import flash_attn\nexcept ImportError:\n    flash_attn = None\ntry:\n    import xformers\nexcept:\n    pass\nfrom typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import pandas\ntry:\n    import apex\nexcept KeyError:\n    pass\n",
+        )]);
+        let names: Vec<&str> = project.packages.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["apex"]);
+    }
+
+    #[test]
+    fn cuda_assumptions_are_settings_with_their_lines() {
+        let project = scan_code(&[(
+            "train.py",
+            "import torch\nimport torch.distributed as dist\ndevice = 'cuda'\nmodel = Net().cuda()\nx = torch.zeros(3, device=\"cuda:0\")\ny = x.to('cuda')\ntorch.cuda.set_device(0)\ntorch.cuda.manual_seed(1)\ndist.init_process_group(backend='nccl')\nmodel = torch.compile(model)\nwith torch.autocast('cuda', dtype=torch.bfloat16):\n    pass\nz = torch.device('cuda')\n",
+        )]);
+        assert_eq!(
+            settings(&project),
+            [
+                "train.py:3 code.cuda_device device = 'cuda'",
+                "train.py:4 code.cuda_device Net().cuda()",
+                "train.py:5 code.cuda_device torch.zeros(3, device=\"cuda:0\")",
+                "train.py:7 code.cuda_call torch.cuda.set_device",
+                "train.py:9 code.nccl_backend nccl",
+                "train.py:10 code.torch_compile true",
+                "train.py:11 code.bf16 torch.bfloat16",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_file_with_a_fallback_has_no_cuda_assumption() {
+        let project = scan_code(&[(
+            "train.py",
+            "import torch\ndevice = 'cuda' if torch.cuda.is_available() else 'cpu'\nmodel.cuda()\nbackend = 'nccl' if torch.cuda.is_available() else 'gloo'\ndist.init_process_group(backend='nccl')\ndtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16\n",
+        )]);
+        assert_eq!(settings(&project), Vec::<String>::new());
+    }
+
+    #[test]
+    fn notebook_cells_keep_the_notebooks_lines() {
+        let notebook = r##"{
+ "cells": [
+  {
+   "cell_type": "markdown",
+   "source": ["import not_code\n"]
+  },
+  {
+   "cell_type": "code",
+   "source": [
+    "%pip install flash-attn\n",
+    "import flash_attn\n",
+    "model.cuda()"
+   ]
+  },
+  {
+   "cell_type": "code",
+   "source": "import sklearn\n"
+  }
+ ],
+ "nbformat": 4
+}"##;
+        let project = scan_code(&[("nb.ipynb", notebook)]);
+        let names: Vec<String> = project
+            .packages
+            .iter()
+            .map(|p| format!("{} {}", p.name, p.evidence))
+            .collect();
+        assert_eq!(
+            names,
+            ["flash-attn nb.ipynb:11", "scikit-learn nb.ipynb:17"]
+        );
+        assert_eq!(
+            settings(&project),
+            ["nb.ipynb:12 code.cuda_device model.cuda()"]
+        );
+    }
+
+    #[test]
+    fn hostile_code_parses_in_bounded_time_without_panics() {
+        let deep = format!("x = {}1{}\n", "(".repeat(200_000), ")".repeat(200_000));
+        let chain = format!("{}.cuda()\n", vec!["a"; 100_000].join("."));
+        let garbage = "def (:\n\t\t  import\x01 ((( 'unterminated\n".repeat(20_000);
+        let started = Instant::now();
+        let project = scan_code(&[
+            ("deep.py", &deep),
+            ("chain.py", &chain),
+            ("bad.py", &garbage),
+        ]);
+        // Each file either parses or is left with a note once its time is up.
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert!(project.settings.len() <= MAX_PER_KEY_PER_FILE);
+    }
+
+    #[test]
+    fn broken_code_still_yields_the_imports_around_the_error() {
+        let project = scan_code(&[(
+            "old.py",
+            "import numpy\nprint \"python 2\"\ndef broken(:\n    pass\nimport einops\n",
+        )]);
+        let names: Vec<&str> = project.packages.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["numpy", "einops"]);
+    }
+
+    #[test]
+    fn tests_docs_and_vendored_code_are_not_the_projects_run() {
+        assert!(is_project_code("train.py"));
+        assert!(is_project_code("src/pkg/model.py"));
+        assert!(!is_project_code("tests/test_model.py"));
+        assert!(!is_project_code("pkg/test_model.py"));
+        assert!(!is_project_code("third_party/lib/x.py"));
+        assert!(!is_project_code("docs/conf.py"));
+        assert!(!is_project_code("conftest.py"));
+    }
+}

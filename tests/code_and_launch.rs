@@ -1,0 +1,84 @@
+//! The project's code and launch scripts, through the real scanner and `mlcompat check`: small
+//! projects under fixtures/projects/ judged on saved machines.
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+const M2: &str = "fixtures/profiles/macbook-m2-8gb.yaml";
+const A100: &str = "fixtures/profiles/linux-a100-80gb.yaml";
+const CODE: &str = "fixtures/projects/code-cuda-no-manifest";
+
+fn check_json(project: &str, profile: &str) -> (Value, i32) {
+    let output = Command::cargo_bin("mlcompat")
+        .expect("the binary is built")
+        .args(["check", project, "--profile", profile, "--format", "json"])
+        .output()
+        .expect("mlcompat runs");
+    let report = serde_json::from_slice(&output.stdout).expect("stdout is one JSON document");
+    (report, output.status.code().expect("exited"))
+}
+
+fn component<'a>(report: &'a Value, name: &str) -> Option<&'a Value> {
+    report["components"]
+        .as_array()
+        .expect("components is a list")
+        .iter()
+        .find(|c| c["name"] == name)
+}
+
+fn status_of<'a>(report: &'a Value, name: &str) -> &'a str {
+    component(report, name).unwrap_or_else(|| panic!("no component {name} in {report:#}"))["status"]
+        .as_str()
+        .expect("status is a string")
+}
+
+fn places(report: &Value, name: &str) -> Vec<String> {
+    component(report, name).expect("the component")["evidence"]
+        .as_array()
+        .expect("evidence is a list")
+        .iter()
+        .map(|e| format!("{}:{}", e["file"].as_str().unwrap(), e["line"]))
+        .collect()
+}
+
+#[test]
+fn hard_coded_cuda_code_without_a_manifest_is_not_ok_on_a_mac() {
+    let (report, code) = check_json(CODE, M2);
+    assert_eq!(report["verdict"], "fail", "{report:#}");
+    assert_eq!(code, 1);
+    // `import flash_attn` with no manifest: the package is judged, and fails on macOS.
+    assert_eq!(status_of(&report, "flash-attn"), "fail");
+    assert_eq!(places(&report, "flash-attn"), ["train.py:6"]);
+    let summary = component(&report, "flash-attn").unwrap()["summary"]
+        .as_str()
+        .unwrap();
+    assert!(
+        summary.contains("imported at train.py:6, not declared"),
+        "{summary}"
+    );
+    // `device = 'cuda'` and `init_process_group(backend='nccl')`, each at its line.
+    assert_eq!(status_of(&report, "code.cuda_device"), "warn");
+    assert_eq!(places(&report, "code.cuda_device"), ["train.py:11"]);
+    assert_eq!(status_of(&report, "code.nccl_backend"), "warn");
+    assert_eq!(places(&report, "code.nccl_backend"), ["train.py:15"]);
+    // An undeclared package that works here still needs adding: a modest change.
+    assert_eq!(status_of(&report, "pyyaml"), "warn");
+    // The project's own module and the standard library are not packages.
+    assert!(component(&report, "model").is_none());
+    assert!(component(&report, "os").is_none());
+    // No change points at the code: fix edits manifests and configs, not imports.
+    let changes = report["changes"].as_array().unwrap();
+    assert!(
+        changes.iter().all(|c| c["file"] != "train.py"),
+        "{changes:#?}"
+    );
+}
+
+#[test]
+fn the_same_code_on_an_nvidia_linux_machine_needs_only_its_dependencies_declared() {
+    let (report, _) = check_json(CODE, A100);
+    assert!(component(&report, "code.cuda_device").is_none());
+    assert!(component(&report, "code.nccl_backend").is_none());
+    assert_eq!(status_of(&report, "pyyaml"), "warn");
+    assert_eq!(report["verdict"], "warn", "{report:#}");
+}
