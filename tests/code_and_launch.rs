@@ -82,3 +82,91 @@ fn the_same_code_on_an_nvidia_linux_machine_needs_only_its_dependencies_declared
     assert_eq!(status_of(&report, "pyyaml"), "warn");
     assert_eq!(report["verdict"], "warn", "{report:#}");
 }
+
+const LAUNCH: &str = "fixtures/projects/launch-torchrun";
+
+#[test]
+fn a_launch_script_asks_for_eight_gpus_on_a_one_gpu_machine() {
+    let (report, code) = check_json(LAUNCH, A100);
+    assert_eq!(code, 1);
+    // `--nproc_per_node=8` on its own line of the continued torchrun command.
+    assert_eq!(status_of(&report, "nproc_per_node"), "fail");
+    assert_eq!(places(&report, "nproc_per_node"), ["scripts/train.sh:9"]);
+    assert_eq!(status_of(&report, "cuda_visible_devices"), "warn");
+    assert_eq!(
+        places(&report, "cuda_visible_devices"),
+        ["scripts/train.sh:7"]
+    );
+    // `--nnodes 1` is one machine: no multi-node finding.
+    assert!(component(&report, "num_nodes").is_none());
+}
+
+#[test]
+fn the_launch_fits_an_eight_gpu_machine() {
+    let (report, code) = check_json(LAUNCH, "fixtures/profiles/linux-h100-x8.yaml");
+    assert_eq!(report["verdict"], "ok", "{report:#}");
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn on_a_mac_the_script_options_are_judged_and_fixed_in_the_script() {
+    let (report, _) = check_json(LAUNCH, M2);
+    assert_eq!(status_of(&report, "nproc_per_node"), "fail");
+    // `--deepspeed ds_config.json` on the script's command line hands training to DeepSpeed.
+    assert_eq!(status_of(&report, "deepspeed"), "fail");
+    let changes: Vec<String> = report["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            format!(
+                "{}:{} {}",
+                c["file"].as_str().unwrap(),
+                c["line"],
+                c["change"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert!(
+        changes.contains(&"scripts/train.sh:9 nproc_per_node: 8 -> 1".to_string()),
+        "{changes:#?}"
+    );
+    // fix edits the option in place.
+    let output = Command::cargo_bin("mlcompat")
+        .unwrap()
+        .args(["fix", LAUNCH, "--profile", M2])
+        .output()
+        .unwrap();
+    let diff = String::from_utf8_lossy(&output.stdout);
+    assert!(diff.contains("+    --nproc_per_node=1 \\"), "{diff}");
+}
+
+const LIGHTNING: &str = "fixtures/projects/lightning-hydra";
+
+#[test]
+fn a_lightning_config_asking_for_four_bf16_gpus_on_a_t4() {
+    let (report, _) = check_json(LIGHTNING, "fixtures/profiles/linux-t4.yaml");
+    assert_eq!(status_of(&report, "devices"), "warn");
+    assert_eq!(places(&report, "devices"), ["conf/train.yaml:11"]);
+    assert_eq!(status_of(&report, "precision"), "warn");
+    // The interpolated node count is never evaluated.
+    assert!(component(&report, "num_nodes").is_none());
+    // Hydra's `_target_` names a module of a package nobody declared.
+    let flash = component(&report, "flash-attn").expect("flash-attn from _target_");
+    assert!(
+        flash["summary"]
+            .as_str()
+            .unwrap()
+            .contains("imported at conf/train.yaml:6, not declared"),
+        "{flash:#}"
+    );
+}
+
+#[test]
+fn the_lightning_config_on_a_mac_needs_one_device() {
+    let (report, _) = check_json(LIGHTNING, M2);
+    assert_eq!(status_of(&report, "devices"), "warn");
+    // `accelerator: gpu` picks MPS on a Mac: nothing to say.
+    assert!(component(&report, "accelerator").is_none());
+    assert_eq!(status_of(&report, "flash-attn"), "fail");
+}

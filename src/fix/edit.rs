@@ -118,6 +118,8 @@ impl Lines {
     fn set(&mut self, index: usize, key: &str, value: &str) -> Result<(), String> {
         let text = self.lines[index].text.clone();
         let (start, end) = value_span(&text, key)
+            // torchrun spells its options either way: `--nproc-per-node 8`.
+            .or_else(|| value_span(&text, &key.replace('_', "-")))
             .ok_or_else(|| format!("`{key}` has no value on line {}", index + 1))?;
         let old = &text[start..end];
         let quote = old.chars().next().filter(|c| *c == '"' || *c == '\'');
@@ -214,6 +216,19 @@ fn value_span(text: &str, key: &str) -> Option<(usize, usize)> {
         if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
             continue;
         }
+        // A launch script's option: `--key=value` or `--key value` (either spelling of `_`/`-`
+        // is found by the caller passing the one the line has).
+        if text[..at].ends_with("--") {
+            let rest = &text[search..];
+            let value = match rest.strip_prefix('=') {
+                Some(value) => value,
+                None if rest.starts_with([' ', '\t']) => rest.trim_start(),
+                None => continue,
+            };
+            let start = text.len() - value.len();
+            let end = start + value.find(char::is_whitespace).unwrap_or(value.len());
+            return (end > start).then_some((start, end));
+        }
         let rest = text[search..].trim_start_matches(['"', '\'']);
         let Some(after_colon) = rest.trim_start().strip_prefix(':') else {
             continue;
@@ -243,6 +258,34 @@ mod tests {
         let mut lines = Lines::new(text, false);
         lines.apply(line, &edit).unwrap();
         lines.render()
+    }
+
+    #[test]
+    fn launch_script_options_take_their_new_value() {
+        let set = |key: &str| Edit::SetValue {
+            key: key.to_string(),
+            value: "1".to_string(),
+        };
+        assert_eq!(
+            edit(
+                "torchrun \\\n  --nproc_per_node=8 \\\n",
+                2,
+                set("nproc_per_node")
+            ),
+            "torchrun \\\n  --nproc_per_node=1 \\\n"
+        );
+        assert_eq!(
+            edit("deepspeed --num_gpus 8 train.py\n", 1, set("num_gpus")),
+            "deepspeed --num_gpus 1 train.py\n"
+        );
+        assert_eq!(
+            edit(
+                "torchrun --nproc-per-node 8 x.py\n",
+                1,
+                set("nproc_per_node")
+            ),
+            "torchrun --nproc-per-node 1 x.py\n"
+        );
     }
 
     #[test]
