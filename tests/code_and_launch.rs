@@ -170,3 +170,30 @@ fn the_lightning_config_on_a_mac_needs_one_device() {
     assert!(component(&report, "accelerator").is_none());
     assert_eq!(status_of(&report, "flash-attn"), "fail");
 }
+
+#[test]
+fn many_files_are_read_in_parallel_with_the_same_result_every_time() {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..200 {
+        std::fs::write(
+            dir.path().join(format!("m{i:03}.py")),
+            format!("import undeclared_{i}\nx = y.cuda()\n"),
+        )
+        .unwrap();
+    }
+    let names = || -> Vec<String> {
+        let project = mlcompat::project::scan(dir.path()).unwrap();
+        project
+            .packages
+            .iter()
+            .map(|p| format!("{} {}", p.name, p.evidence))
+            .collect()
+    };
+    let first = names();
+    assert_eq!(first.len(), 200);
+    assert_eq!(first[0], "undeclared-0 m000.py:1");
+    assert_eq!(first[199], "undeclared-199 m199.py:1");
+    for _ in 0..3 {
+        assert_eq!(names(), first);
+    }
+}

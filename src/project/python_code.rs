@@ -19,7 +19,6 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::ops::ControlFlow;
-use std::path::Path;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -100,17 +99,42 @@ struct Import {
     raw: String,
 }
 
-/// The state of reading a project's code: one parser, the imports seen so far (judged once
-/// every manifest is read), and the budgets.
+/// The state of reading a project's code: the imports seen so far (judged once every manifest
+/// is read), the project's own modules, and what was not read.
 pub struct CodeScan {
-    parser: Option<Parser>,
     imports: Vec<Import>,
     /// The project's own top-level modules and packages: every Python file's stem and every
     /// folder above one.
     local: BTreeSet<String>,
-    files: usize,
-    bytes: u64,
     skipped: Vec<String>,
+}
+
+/// A source file to read: its path, its name relative to the root, and whether it is a notebook.
+pub struct SourceFile {
+    pub path: std::path::PathBuf,
+    pub relative: String,
+    pub notebook: bool,
+}
+
+/// What one file yields.
+#[derive(Default)]
+struct FileResult {
+    imports: Vec<Import>,
+    settings: Vec<Setting>,
+    note: Option<String>,
+}
+
+/// Below this many files, parsing on one thread costs less than starting others.
+const PARALLEL_FROM: usize = 32;
+/// At most this many parsing threads.
+const MAX_THREADS: usize = 8;
+
+fn new_parser() -> Option<Parser> {
+    let mut parser = Parser::new();
+    parser
+        .set_language(&tree_sitter_python::LANGUAGE.into())
+        .ok()
+        .map(|()| parser)
 }
 
 impl CodeScan {
@@ -125,164 +149,80 @@ impl CodeScan {
             }
             local.extend(parts.iter().map(|p| p.to_string()));
         }
-        let mut parser = Parser::new();
-        let parser = parser
-            .set_language(&tree_sitter_python::LANGUAGE.into())
-            .ok()
-            .map(|()| parser);
         CodeScan {
-            parser,
             imports: Vec::new(),
             local,
-            files: 0,
-            bytes: 0,
             skipped: Vec::new(),
         }
     }
 
-    /// Reads one `.py` file.
-    pub fn read_python(&mut self, file: &Path, relative: &str, project: &mut Project) {
-        let Some(text) = self.read_capped(file, relative, MAX_PYTHON_BYTES) else {
-            return;
-        };
-        self.analyse(&text, None, relative, project);
-    }
-
-    /// Reads the code cells of one notebook; each fact's line is the notebook file's line
-    /// where that source line is written. IPython magics (`%pip`, `!nvidia-smi`) are blanked.
-    pub fn read_notebook(&mut self, file: &Path, relative: &str, project: &mut Project) {
-        let Some(text) = self.read_capped(file, relative, source::MAX_FILE_BYTES) else {
-            return;
-        };
-        match notebook_code(&text) {
-            Some((code, lines)) => self.analyse(&code, Some(&lines), relative, project),
-            None => self.skip(format!(
-                "{relative}: not read (not a notebook in the nbformat 4 JSON format)"
-            )),
-        }
-    }
-
-    fn read_capped(&mut self, file: &Path, relative: &str, cap: u64) -> Option<String> {
-        if self.files >= MAX_CODE_FILES || self.bytes >= MAX_CODE_BYTES {
-            self.skip(format!(
-                "{relative}: not read (past the {MAX_CODE_FILES}-file, {} MiB budget for a project's code)",
-                MAX_CODE_BYTES >> 20
-            ));
-            return None;
-        }
-        let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
-        if size > cap {
-            self.skip(format!(
-                "{relative}: not read ({size} bytes, over the {cap}-byte limit for source code)"
-            ));
-            return None;
-        }
-        match source::read_text(file) {
-            Ok(text) => {
-                self.files += 1;
-                self.bytes += text.len() as u64;
-                Some(text)
-            }
-            Err(error) => {
-                self.skip(format!("not read: {error}"));
-                None
-            }
-        }
-    }
-
-    fn skip(&mut self, note: String) {
-        self.skipped.push(note);
-    }
-
-    /// Parses `code` and records its facts. `lines` maps each line of `code` (0-based) to the
-    /// file's own 1-based line, for notebooks; `None` means they are the same.
-    fn analyse(
-        &mut self,
-        code: &str,
-        lines: Option<&[u32]>,
-        relative: &str,
-        project: &mut Project,
-    ) {
-        let Some(parser) = self.parser.as_mut() else {
-            return;
-        };
-        let started = Instant::now();
-        let mut progress = |_: &tree_sitter::ParseState| {
-            if started.elapsed() > MAX_PARSE_TIME {
-                ControlFlow::Break(())
-            } else {
-                ControlFlow::Continue(())
-            }
-        };
-        let bytes = code.as_bytes();
-        let tree = parser.parse_with_options(
-            &mut |offset, _| bytes.get(offset..).unwrap_or_default(),
-            None,
-            Some(ParseOptions::new().progress_callback(&mut progress)),
-        );
-        let Some(tree) = tree else {
-            // A cancelled parse resumes on the next call unless the parser is reset.
-            parser.reset();
-            self.skip(format!(
-                "{relative}: not read (parsing took over {} ms)",
-                MAX_PARSE_TIME.as_millis()
-            ));
-            return;
-        };
-        let line_of = |node: Node| -> u32 {
-            let row = node.start_position().row;
-            match lines {
-                Some(lines) => lines.get(row).copied().unwrap_or(1),
-                None => u32::try_from(row + 1).unwrap_or(u32::MAX),
-            }
-        };
-        let mut found = FileFacts::default();
-        let mut cursor = tree.walk();
-        'walk: loop {
-            visit(cursor.node(), code, &mut found);
-            if cursor.goto_first_child() {
+    /// Reads `files` (in parallel when there are many; results are merged in the given order,
+    /// so the report does not depend on scheduling) and adds their settings to the project.
+    /// Returns the files that yielded something.
+    pub fn read_files(&mut self, files: &[SourceFile], project: &mut Project) -> Vec<String> {
+        // The project-wide budgets are decided up front, from the sizes on disk.
+        let mut admitted = Vec::new();
+        let mut bytes = 0u64;
+        for file in files {
+            if admitted.len() >= MAX_CODE_FILES || bytes >= MAX_CODE_BYTES {
+                self.skipped.push(format!(
+                    "{}: not read (past the {MAX_CODE_FILES}-file, {} MiB budget for a project's code)",
+                    file.relative,
+                    MAX_CODE_BYTES >> 20
+                ));
                 continue;
             }
-            while !cursor.goto_next_sibling() {
-                if !cursor.goto_parent() {
-                    break 'walk;
-                }
-            }
+            bytes += std::fs::metadata(&file.path).map_or(0, |m| m.len());
+            admitted.push(file);
         }
-        for (module, node, raw) in found.imports {
-            self.imports.push(Import {
-                module,
-                evidence: Evidence {
-                    file: relative.to_string(),
-                    line: line_of(node),
-                },
-                raw,
+        let threads = std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .min(MAX_THREADS)
+            .min(admitted.len().div_ceil(PARALLEL_FROM))
+            .max(1);
+        let results: Vec<FileResult> = if threads == 1 {
+            let mut parser = new_parser();
+            admitted
+                .iter()
+                .map(|file| read_one(parser.as_mut(), file))
+                .collect()
+        } else {
+            let next = std::sync::atomic::AtomicUsize::new(0);
+            let mut results: Vec<(usize, FileResult)> = std::thread::scope(|scope| {
+                let workers: Vec<_> = (0..threads)
+                    .map(|_| {
+                        scope.spawn(|| {
+                            let mut parser = new_parser();
+                            let mut done = Vec::new();
+                            loop {
+                                let at = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                let Some(file) = admitted.get(at) else {
+                                    return done;
+                                };
+                                done.push((at, read_one(parser.as_mut(), file)));
+                            }
+                        })
+                    })
+                    .collect();
+                workers
+                    .into_iter()
+                    .flat_map(|worker| worker.join().unwrap_or_default())
+                    .collect()
             });
-        }
-        let mut per_key: HashMap<&'static str, usize> = HashMap::new();
-        for (key, value, node) in found.facts {
-            let suppressed = match key {
-                CUDA_DEVICE | CUDA_CALL => found.cuda_checked,
-                BF16 => found.bf16_checked,
-                NCCL => found.gloo_named,
-                _ => false,
-            };
-            let count = per_key.entry(key).or_default();
-            if suppressed || *count >= MAX_PER_KEY_PER_FILE {
-                continue;
+            results.sort_by_key(|(at, _)| *at);
+            results.into_iter().map(|(_, result)| result).collect()
+        };
+        let mut yielded = Vec::new();
+        for (file, result) in admitted.iter().zip(results) {
+            if !result.imports.is_empty() || !result.settings.is_empty() {
+                yielded.push(file.relative.clone());
             }
-            *count += 1;
-            project.settings.push(Setting {
-                key: key.to_string(),
-                value,
-                evidence: Evidence {
-                    file: relative.to_string(),
-                    line: line_of(node),
-                },
-            });
+            self.imports.extend(result.imports);
+            project.settings.extend(result.settings);
+            self.skipped.extend(result.note);
         }
+        yielded
     }
-
     /// Adds the packages the code imports and no manifest declares, once every manifest has
     /// been read; and the notes about code that was not read.
     pub fn finish(mut self, project: &mut Project) {
@@ -356,6 +296,130 @@ impl CodeScan {
             );
         }
     }
+}
+
+/// Reads and parses one file. Never fails: what cannot be read is the result's note.
+fn read_one(parser: Option<&mut Parser>, file: &SourceFile) -> FileResult {
+    let relative = file.relative.as_str();
+    let cap = if file.notebook {
+        source::MAX_FILE_BYTES
+    } else {
+        MAX_PYTHON_BYTES
+    };
+    let noted = |note: String| FileResult {
+        note: Some(note),
+        ..FileResult::default()
+    };
+    let size = std::fs::metadata(&file.path).map_or(0, |m| m.len());
+    if size > cap {
+        return noted(format!(
+            "{relative}: not read ({size} bytes, over the {cap}-byte limit for source code)"
+        ));
+    }
+    let text = match source::read_text(&file.path) {
+        Ok(text) => text,
+        Err(error) => return noted(format!("not read: {error}")),
+    };
+    let Some(parser) = parser else {
+        return FileResult::default();
+    };
+    let analysed = if file.notebook {
+        match notebook_code(&text) {
+            Some((code, lines)) => analyse(parser, &code, Some(&lines), relative),
+            None => Err(format!(
+                "{relative}: not read (not a notebook in the nbformat 4 JSON format)"
+            )),
+        }
+    } else {
+        analyse(parser, &text, None, relative)
+    };
+    analysed.unwrap_or_else(noted)
+}
+
+/// Parses `code` and returns its facts. `lines` maps each line of `code` (0-based) to the
+/// file's own 1-based line, for notebooks; `None` means they are the same.
+fn analyse(
+    parser: &mut Parser,
+    code: &str,
+    lines: Option<&[u32]>,
+    relative: &str,
+) -> Result<FileResult, String> {
+    let started = Instant::now();
+    let mut progress = |_: &tree_sitter::ParseState| {
+        if started.elapsed() > MAX_PARSE_TIME {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    };
+    let bytes = code.as_bytes();
+    let tree = parser.parse_with_options(
+        &mut |offset, _| bytes.get(offset..).unwrap_or_default(),
+        None,
+        Some(ParseOptions::new().progress_callback(&mut progress)),
+    );
+    let Some(tree) = tree else {
+        // A cancelled parse resumes on the next call unless the parser is reset.
+        parser.reset();
+        return Err(format!(
+            "{relative}: not read (parsing took over {} ms)",
+            MAX_PARSE_TIME.as_millis()
+        ));
+    };
+    let line_of = |node: Node| -> u32 {
+        let row = node.start_position().row;
+        match lines {
+            Some(lines) => lines.get(row).copied().unwrap_or(1),
+            None => u32::try_from(row + 1).unwrap_or(u32::MAX),
+        }
+    };
+    let mut found = FileFacts::default();
+    let mut cursor = tree.walk();
+    'walk: loop {
+        visit(cursor.node(), code, &mut found);
+        if cursor.goto_first_child() {
+            continue;
+        }
+        while !cursor.goto_next_sibling() {
+            if !cursor.goto_parent() {
+                break 'walk;
+            }
+        }
+    }
+    let mut result = FileResult::default();
+    for (module, node, raw) in found.imports {
+        result.imports.push(Import {
+            module,
+            evidence: Evidence {
+                file: relative.to_string(),
+                line: line_of(node),
+            },
+            raw,
+        });
+    }
+    let mut per_key: HashMap<&'static str, usize> = HashMap::new();
+    for (key, value, node) in found.facts {
+        let suppressed = match key {
+            CUDA_DEVICE | CUDA_CALL => found.cuda_checked,
+            BF16 => found.bf16_checked,
+            NCCL => found.gloo_named,
+            _ => false,
+        };
+        let count = per_key.entry(key).or_default();
+        if suppressed || *count >= MAX_PER_KEY_PER_FILE {
+            continue;
+        }
+        *count += 1;
+        result.settings.push(Setting {
+            key: key.to_string(),
+            value,
+            evidence: Evidence {
+                file: relative.to_string(),
+                line: line_of(node),
+            },
+        });
+    }
+    Ok(result)
 }
 
 pub const CUDA_DEVICE: &str = "code.cuda_device";
@@ -488,11 +552,11 @@ fn visit_call<'tree>(node: Node<'tree>, code: &str, found: &mut FileFacts<'tree>
             .and_then(|(_, value)| string_value(*value, code))
     };
     let mut fact = |key: &'static str, value: SettingValue| found.facts.push((key, value, node));
-    let cuda_device = SettingValue::Text(snippet(node, code));
+    let cuda_device = || SettingValue::Text(snippet(node, code));
     match method {
-        Some("cuda") => fact(CUDA_DEVICE, cuda_device.clone()),
+        Some("cuda") => fact(CUDA_DEVICE, cuda_device()),
         Some("to") if first_string.as_deref().is_some_and(is_cuda) => {
-            fact(CUDA_DEVICE, cuda_device.clone())
+            fact(CUDA_DEVICE, cuda_device())
         }
         _ => {}
     }
@@ -500,7 +564,7 @@ fn visit_call<'tree>(node: Node<'tree>, code: &str, found: &mut FileFacts<'tree>
         if (name == "device" || name.ends_with(".device"))
             && first_string.as_deref().is_some_and(is_cuda)
         {
-            fact(CUDA_DEVICE, cuda_device.clone());
+            fact(CUDA_DEVICE, cuda_device());
         }
         if let Some(rest) = name.strip_prefix("torch.cuda.")
             && !data().cuda_safe(rest)
@@ -518,7 +582,7 @@ fn visit_call<'tree>(node: Node<'tree>, code: &str, found: &mut FileFacts<'tree>
         }
     }
     if keyword_string("device").is_some_and(|d| is_cuda(&d)) {
-        fact(CUDA_DEVICE, cuda_device);
+        fact(CUDA_DEVICE, cuda_device());
     }
     for key in ["dtype", "torch_dtype"] {
         if keyword_string(key).is_some_and(|d| d == "bfloat16" || d == "bf16") {
@@ -803,16 +867,29 @@ fn notebook_code(text: &str) -> Option<(String, Vec<u32>)> {
 mod tests {
     use super::*;
 
+    /// Parses texts as the files they are named after, as a scan of them would.
+    fn analyse_into(scan: &mut CodeScan, name: &str, text: &str, project: &mut Project) {
+        let mut parser = new_parser().expect("the Python grammar loads");
+        let result = if name.ends_with(".ipynb") {
+            let (code, lines) = notebook_code(text).expect("a notebook");
+            analyse(&mut parser, &code, Some(&lines), name)
+        } else {
+            analyse(&mut parser, text, None, name)
+        };
+        match result {
+            Ok(result) => {
+                scan.imports.extend(result.imports);
+                project.settings.extend(result.settings);
+            }
+            Err(note) => scan.skipped.push(note),
+        }
+    }
+
     fn scan_code(files: &[(&str, &str)]) -> Project {
         let mut project = Project::default();
         let mut scan = CodeScan::new(files.iter().map(|(name, _)| *name));
         for (name, text) in files {
-            if name.ends_with(".ipynb") {
-                let (code, lines) = notebook_code(text).expect("a notebook");
-                scan.analyse(&code, Some(&lines), name, &mut project);
-            } else {
-                scan.analyse(text, None, name, &mut project);
-            }
+            analyse_into(&mut scan, name, text, &mut project);
         }
         scan.finish(&mut project);
         project
@@ -876,7 +953,12 @@ mod tests {
             );
         }
         let mut scan = CodeScan::new(["train.py"]);
-        scan.analyse("import cv2\nimport torch\n", None, "train.py", &mut project);
+        analyse_into(
+            &mut scan,
+            "train.py",
+            "import cv2\nimport torch\n",
+            &mut project,
+        );
         scan.finish(&mut project);
         assert_eq!(project.packages.len(), 2, "{:?}", project.notes);
     }

@@ -236,6 +236,7 @@ fn read_code(root: &Path, found: &[(PathBuf, Kind)], keys: &SettingKeys, project
         .map(|(file, _)| relative(file))
         .collect();
     let mut code = python_code::CodeScan::new(python.iter().map(String::as_str));
+    let mut sources = Vec::new();
     for (file, kind) in found {
         let name = relative(file);
         if !matches!(kind, Kind::Python | Kind::Notebook | Kind::Launch)
@@ -243,15 +244,23 @@ fn read_code(root: &Path, found: &[(PathBuf, Kind)], keys: &SettingKeys, project
         {
             continue;
         }
-        let before = project.packages.len() + project.settings.len();
-        match kind {
-            Kind::Python => code.read_python(file, &name, project),
-            Kind::Notebook => code.read_notebook(file, &name, project),
-            _ => launch::read(file, &name, keys, project),
+        if *kind == Kind::Launch {
+            let before = project.settings.len();
+            launch::read(file, &name, keys, project);
+            if project.settings.len() > before && !project.files.contains(&name) {
+                project.files.push(name);
+            }
+        } else {
+            sources.push(python_code::SourceFile {
+                path: file.clone(),
+                relative: name,
+                notebook: *kind == Kind::Notebook,
+            });
         }
-        if project.packages.len() + project.settings.len() > before
-            && !project.files.contains(&name)
-        {
+    }
+    let listed: std::collections::HashSet<String> = project.files.iter().cloned().collect();
+    for name in code.read_files(&sources, project) {
+        if !listed.contains(&name) {
             project.files.push(name);
         }
     }
