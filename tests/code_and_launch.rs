@@ -197,3 +197,20 @@ fn many_files_are_read_in_parallel_with_the_same_result_every_time() {
         assert_eq!(names(), first);
     }
 }
+
+#[test]
+fn a_hydra_target_naming_the_projects_own_code_is_no_dependency() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("experiment.yaml"),
+        "model:\n  _target_: src.models.gpt.GPTLMHeadModel\noptimizer:\n  _target_: apex.optimizers.FusedAdam\n",
+    )
+    .unwrap();
+    let project = mlcompat::project::scan(dir.path()).unwrap();
+    let names: Vec<String> = project
+        .packages
+        .iter()
+        .map(|p| format!("{} {}", p.name, p.evidence))
+        .collect();
+    assert_eq!(names, ["apex experiment.yaml:4"]);
+}

@@ -11,7 +11,8 @@
 //! - DeepSpeed: `zero_optimization.offload_optimizer.device` / `offload_param.device` →
 //!   `offload_optimizer` / `offload_param` (`cpu`, `nvme`);
 //! - Hydra's `_target_: flash_attn.modules.mha.MHA` names a module the run imports: a
-//!   dependency, judged like an import in the code (see `python_code.rs`).
+//!   dependency, judged like an import in the code (see `python_code.rs`) when the import map
+//!   knows the module (a `_target_` also names the project's own code: `src.models.…`).
 //!
 //! An interpolation (`${trainer.devices}`, `${oc.env:NGPUS}`) is never evaluated: the value
 //! stays unknown and yields nothing.

@@ -261,6 +261,13 @@ impl CodeScan {
             {
                 continue;
             }
+            // A config's `_target_` often names the project's own code by a path relative to
+            // where it runs (`src.models.gpt.GPTLMHeadModel`), so only a module the import map
+            // knows is taken for a dependency; an import in the code is one in any case.
+            let from_config = import.raw.starts_with("_target_");
+            if from_config && !data.knows(&import.module) {
+                continue;
+            }
             let (distribution, also) = data.distribution(&import.module);
             if declared.contains(&distribution) || also.iter().any(|a| declared.contains(a)) {
                 continue;
@@ -746,6 +753,20 @@ impl Data {
             match prefix.rsplit_once('.') {
                 Some((shorter, _)) => prefix = shorter,
                 None => return (normalize(prefix), Vec::new()),
+            }
+        }
+    }
+
+    /// Whether the import map lists the module or a dotted prefix of it.
+    fn knows(&self, module: &str) -> bool {
+        let mut prefix = module;
+        loop {
+            if self.imports.contains_key(prefix) {
+                return true;
+            }
+            match prefix.rsplit_once('.') {
+                Some((shorter, _)) => prefix = shorter,
+                None => return false,
             }
         }
     }
