@@ -214,3 +214,83 @@ fn a_hydra_target_naming_the_projects_own_code_is_no_dependency() {
         .collect();
     assert_eq!(names, ["apex experiment.yaml:4"]);
 }
+
+#[test]
+fn hostile_code_files_are_notes_never_failures() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(root.join("requirements.txt"), "numpy\n").unwrap();
+    // Over the 1 MiB limit for a source file.
+    std::fs::write(root.join("generated.py"), "x = 1\n".repeat(200_000)).unwrap();
+    // Binary and non-UTF-8 "source".
+    std::fs::write(root.join("blob.py"), b"\x00\x01\x02import torch\n").unwrap();
+    std::fs::write(root.join("latin1.py"), b"# caf\xe9\nimport torch\n").unwrap();
+    // A notebook that is not JSON, and a launch script that is not shell.
+    std::fs::write(root.join("broken.ipynb"), "{\"cells\": [").unwrap();
+    std::fs::write(
+        root.join("run.sh"),
+        "torchrun --nproc_per_node=\"8\n\x7f'''\n",
+    )
+    .unwrap();
+    // Deep nesting.
+    std::fs::write(
+        root.join("deep.py"),
+        format!("x = {}1{}\n", "[".repeat(50_000), "]".repeat(50_000)),
+    )
+    .unwrap();
+    let output = Command::cargo_bin("mlcompat")
+        .unwrap()
+        .args([
+            "check",
+            root.to_str().unwrap(),
+            "--profile",
+            M2,
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).expect("a report");
+    let notes: Vec<&str> = report["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    for file in ["generated.py", "blob.py", "latin1.py", "broken.ipynb"] {
+        assert!(notes.iter().any(|n| n.contains(file)), "{file}: {notes:#?}");
+    }
+    // Nothing from the unreadable files became a package.
+    assert!(component(&report, "torch").is_none(), "{report:#}");
+}
+
+#[test]
+fn a_notebooks_pip_install_declares_and_is_never_edited() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("finetune.ipynb"),
+        r#"{
+ "cells": [
+  {"cell_type": "code", "source": ["!pip install -q bitsandbytes==0.41.1 peft\n", "import bitsandbytes\n"]}
+ ],
+ "nbformat": 4
+}
+"#,
+    )
+    .unwrap();
+    let (report, _) = check_json(dir.path().to_str().unwrap(), M2);
+    assert_eq!(status_of(&report, "bitsandbytes"), "fail");
+    assert_eq!(places(&report, "bitsandbytes"), ["finetune.ipynb:3"]);
+    let summary = component(&report, "bitsandbytes").unwrap()["summary"]
+        .as_str()
+        .unwrap();
+    assert!(!summary.contains("not declared"), "{summary}");
+    assert!(
+        report["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["file"] != "finetune.ipynb"),
+        "{report:#}"
+    );
+}

@@ -119,6 +119,8 @@ pub struct SourceFile {
 /// What one file yields.
 #[derive(Default)]
 struct FileResult {
+    /// What a notebook's `!pip install` lines declare.
+    packages: Vec<PackageDecl>,
     imports: Vec<Import>,
     settings: Vec<Setting>,
     note: Option<String>,
@@ -214,8 +216,14 @@ impl CodeScan {
         };
         let mut yielded = Vec::new();
         for (file, result) in admitted.iter().zip(results) {
-            if !result.imports.is_empty() || !result.settings.is_empty() {
+            if !result.imports.is_empty()
+                || !result.settings.is_empty()
+                || !result.packages.is_empty()
+            {
                 yielded.push(file.relative.clone());
+            }
+            for package in result.packages {
+                project.declare(package, false);
             }
             self.imports.extend(result.imports);
             project.settings.extend(result.settings);
@@ -332,7 +340,15 @@ fn read_one(parser: Option<&mut Parser>, file: &SourceFile) -> FileResult {
     };
     let analysed = if file.notebook {
         match notebook_code(&text) {
-            Some((code, lines)) => analyse(parser, &code, Some(&lines), relative),
+            Some((code, lines, installs)) => {
+                analyse(parser, &code, Some(&lines), relative).map(|mut result| {
+                    result.packages = installs
+                        .iter()
+                        .flat_map(|(magic, line)| pip_installs(magic, relative, *line))
+                        .collect();
+                    result
+                })
+            }
             None => Err(format!(
                 "{relative}: not read (not a notebook in the nbformat 4 JSON format)"
             )),
@@ -813,9 +829,13 @@ fn data() -> &'static Data {
     })
 }
 
+/// A notebook's `!pip install …` line (without the `!`) and its line in the file.
+type PipLine = (String, u32);
+
 /// A notebook's code cells as one Python text, and for each of its lines the notebook file's
-/// line. `None` when the file is not an nbformat 4 notebook.
-fn notebook_code(text: &str) -> Option<(String, Vec<u32>)> {
+/// line; and its `!pip install` / `%pip install` lines with theirs (a notebook's manifest).
+/// `None` when the file is not an nbformat 4 notebook.
+fn notebook_code(text: &str) -> Option<(String, Vec<u32>, Vec<PipLine>)> {
     #[derive(Deserialize)]
     struct Notebook<'a> {
         #[serde(borrow)]
@@ -831,6 +851,7 @@ fn notebook_code(text: &str) -> Option<(String, Vec<u32>)> {
     let notebook: Notebook = serde_json::from_str(text).ok()?;
     let mut code = String::new();
     let mut lines = Vec::new();
+    let mut installs = Vec::new();
     // Lines are counted forward from the last place looked at: cells come in file order.
     let mut counted = (0usize, 1u32);
     let mut line_at = |raw: &RawValue| -> u32 {
@@ -868,7 +889,10 @@ fn notebook_code(text: &str) -> Option<(String, Vec<u32>)> {
         for (piece, line) in pieces {
             for physical in piece.split_inclusive('\n') {
                 let body = physical.trim_start();
-                if body.starts_with('%') || body.starts_with('!') {
+                if let Some(magic) = body.strip_prefix(['%', '!']) {
+                    if magic.contains("pip") {
+                        installs.push((magic.trim_end().to_string(), line));
+                    }
                     code.push('\n');
                 } else {
                     code.push_str(physical.trim_end_matches(['\n', '\r']));
@@ -881,7 +905,61 @@ fn notebook_code(text: &str) -> Option<(String, Vec<u32>)> {
         code.push('\n');
         lines.push(lines.last().copied().unwrap_or(1));
     }
-    Some((code, lines))
+    Some((code, lines, installs))
+}
+
+/// The requirements a notebook's `!pip install …` line installs (`pip`, `pip3`, `python -m
+/// pip`, `uv pip`), each with the line; options and what they take (`-r file`, `-i URL`) are
+/// left aside, and so are words with `$`/`{` (shell and IPython variables).
+fn pip_installs(magic: &str, relative: &str, line: u32) -> Vec<PackageDecl> {
+    const TAKES_VALUE: [&str; 12] = [
+        "-r",
+        "--requirement",
+        "-c",
+        "--constraint",
+        "-i",
+        "--index-url",
+        "--extra-index-url",
+        "-f",
+        "--find-links",
+        "-e",
+        "--editable",
+        "--target",
+    ];
+    let Some(words) = shlex::split(magic) else {
+        return Vec::new();
+    };
+    let Some(at) = words
+        .windows(2)
+        .position(|pair| pair[0].starts_with("pip") && pair[1] == "install")
+    else {
+        return Vec::new();
+    };
+    let mut packages = Vec::new();
+    let mut skip_next = false;
+    for word in &words[at + 2..] {
+        if std::mem::take(&mut skip_next) {
+            continue;
+        }
+        if word.starts_with('-') {
+            skip_next = TAKES_VALUE.contains(&word.as_str());
+            continue;
+        }
+        if matches!(word.as_str(), "&&" | ";" | "|" | ">" | "2>&1") {
+            break;
+        }
+        if word.contains(['$', '{', '/']) || word == "." {
+            continue;
+        }
+        let evidence = Evidence {
+            file: relative.to_string(),
+            line,
+        };
+        if let Some(package) = super::requirements::parse_requirement(word, evidence) {
+            packages.push(package);
+        }
+    }
+    packages
 }
 
 #[cfg(test)]
@@ -892,7 +970,10 @@ mod tests {
     fn analyse_into(scan: &mut CodeScan, name: &str, text: &str, project: &mut Project) {
         let mut parser = new_parser().expect("the Python grammar loads");
         let result = if name.ends_with(".ipynb") {
-            let (code, lines) = notebook_code(text).expect("a notebook");
+            let (code, lines, installs) = notebook_code(text).expect("a notebook");
+            for (magic, line) in installs {
+                project.packages.extend(pip_installs(&magic, name, line));
+            }
             analyse(&mut parser, &code, Some(&lines), name)
         } else {
             analyse(&mut parser, text, None, name)
@@ -1050,16 +1131,45 @@ mod tests {
         let names: Vec<String> = project
             .packages
             .iter()
-            .map(|p| format!("{} {}", p.name, p.evidence))
+            .map(|p| format!("{} {} {}", p.name, p.evidence, p.imported))
             .collect();
+        // `%pip install flash-attn` declares it (line 10); `import sklearn` does not.
         assert_eq!(
             names,
-            ["flash-attn nb.ipynb:11", "scikit-learn nb.ipynb:17"]
+            [
+                "flash-attn nb.ipynb:10 false",
+                "scikit-learn nb.ipynb:17 true"
+            ]
         );
         assert_eq!(
             settings(&project),
             ["nb.ipynb:12 code.cuda_device model.cuda()"]
         );
+    }
+
+    #[test]
+    fn pip_install_lines_in_notebooks_declare_packages() {
+        let names = |magic: &str| -> Vec<String> {
+            pip_installs(magic, "nb.ipynb", 3)
+                .iter()
+                .map(|p| format!("{}{}", p.name, p.specifier))
+                .collect()
+        };
+        assert_eq!(
+            names(
+                "pip install -q -U \"transformers>=4.40\" bitsandbytes==0.43.1 -r req.txt --index-url https://x peft"
+            ),
+            ["transformers>=4.40", "bitsandbytes==0.43.1", "peft"]
+        );
+        assert_eq!(
+            names("python -m pip install accelerate && echo ok"),
+            ["accelerate"]
+        );
+        assert_eq!(
+            names("uv pip install {pkg} $PKG git+https://github.com/a/b ."),
+            Vec::<String>::new()
+        );
+        assert!(names("nvidia-smi").is_empty());
     }
 
     #[test]
