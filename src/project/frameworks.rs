@@ -30,6 +30,79 @@ const DEVICE_NAMES: [&str; 5] = ["cuda", "cpu", "mps", "xpu", "auto"];
 
 pub(super) fn collect(node: &Spanned<Node>, file: &str, project: &mut Project) {
     walk(node, &[], file, project, 0);
+    let bases = bases(&node.value, file);
+    if !bases.is_empty() {
+        project.config_bases.insert(file.to_string(), bases);
+    }
+}
+
+/// The configs `file` inherits from, as project-relative paths: Hydra's `defaults:` list
+/// (`- base` → `base.yaml`, `- model: llama` → `model/llama.yaml`, beside the file; `_self_`,
+/// `null` and interpolations skipped) and mmengine/detectron2's `_base_:` (a path or a list of
+/// them, relative to the file). A path that leaves the project folder is not followed.
+fn bases(node: &Node, file: &str) -> Vec<String> {
+    const MAX: usize = 64;
+    let folder = file.rsplit_once('/').map_or("", |(folder, _)| folder);
+    let mut names: Vec<String> = Vec::new();
+    if let Some(defaults) = node.get("defaults")
+        && let Node::Seq(items) = &defaults.value
+    {
+        for item in items.iter().take(MAX) {
+            let name = match &item.value {
+                Node::Text(name) if name != "_self_" => Some(name.clone()),
+                Node::Map(entries) => entries.first().and_then(|(group, option)| {
+                    let group = group
+                        .value
+                        .as_text()?
+                        .trim_start_matches("override ")
+                        .trim();
+                    let option = option.value.as_text()?;
+                    Some(format!("{group}/{option}"))
+                }),
+                _ => None,
+            };
+            if let Some(name) = name.filter(|n| !n.contains("${") && !n.contains("???")) {
+                let name = name.trim_start_matches('/');
+                let has_extension = name.ends_with(".yaml") || name.ends_with(".yml");
+                names.push(if has_extension {
+                    name.to_string()
+                } else {
+                    format!("{name}.yaml")
+                });
+            }
+        }
+    }
+    if let Some(base) = node.get("_base_") {
+        match &base.value {
+            Node::Text(path) => names.push(path.clone()),
+            Node::Seq(items) => names.extend(
+                items
+                    .iter()
+                    .take(MAX)
+                    .filter_map(|i| i.value.as_text().map(str::to_string)),
+            ),
+            _ => {}
+        }
+    }
+    names
+        .iter()
+        .filter_map(|name| inside_project(folder, name))
+        .collect()
+}
+
+/// `folder/name` with `.` and `..` resolved; `None` when it climbs out of the project.
+fn inside_project(folder: &str, name: &str) -> Option<String> {
+    let mut parts: Vec<&str> = folder.split('/').filter(|p| !p.is_empty()).collect();
+    for part in name.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            part => parts.push(part),
+        }
+    }
+    Some(parts.join("/"))
 }
 
 fn walk(node: &Spanned<Node>, path: &[&str], file: &str, project: &mut Project, depth: usize) {
@@ -188,6 +261,47 @@ mod tests {
             .iter()
             .map(|s| format!("{} {}={}", s.evidence.line, s.key, s.value))
             .collect()
+    }
+
+    #[test]
+    fn hydra_defaults_and_base_files_stay_inside_the_project() {
+        let node = super::super::config::parse_node(
+            "defaults:\n  - base\n  - model: llama\n  - override /trainer: ddp\n  - _self_\n  - data: ${oc.env:DATA}\n_base_: ['../shared/opt.yaml', '../../../etc/passwd']\n",
+            Path::new("c.yaml"),
+        )
+        .unwrap();
+        assert_eq!(
+            bases(&node.value, "conf/exp/run.yaml"),
+            [
+                "conf/exp/base.yaml",
+                "conf/exp/model/llama.yaml",
+                "conf/exp/trainer/ddp.yaml",
+                "conf/shared/opt.yaml"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_recipe_is_scoped_with_what_it_inherits_nearest_first() {
+        let mut project = Project::default();
+        for (file, text) in [
+            (
+                "conf/base.yaml",
+                "trainer:\n  devices: 8\n  precision: bf16-mixed\n",
+            ),
+            (
+                "conf/run.yaml",
+                "defaults:\n  - base\n  - _self_\ntrainer:\n  devices: 1\n",
+            ),
+            ("conf/other.yaml", "trainer:\n  precision: 32\n"),
+        ] {
+            let node = super::super::config::parse_node(text, Path::new(file)).unwrap();
+            collect(&node, file, &mut project);
+        }
+        let scoped = project.scoped_to("conf/run.yaml");
+        // run.yaml's own `devices: 1` hides the base's 8; the base's precision is inherited;
+        // other.yaml is not in the chain.
+        assert_eq!(settings(&scoped), ["3 precision=bf16-mixed", "5 devices=1"]);
     }
 
     #[test]

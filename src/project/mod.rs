@@ -78,6 +78,10 @@ pub struct Project {
     /// the code's imports once every manifest is read.
     #[serde(skip)]
     pub(crate) config_imports: Vec<(String, Evidence)>,
+    /// The config files each config inherits from (Hydra `defaults:`, `_base_:`), relative to
+    /// the root and only inside the project: a recipe is judged with what it inherits.
+    #[serde(skip)]
+    pub(crate) config_bases: std::collections::BTreeMap<String, Vec<String>>,
     /// Whether [`MAX_PACKAGES`] was reached (and noted).
     #[serde(skip)]
     pub(crate) capped: bool,
@@ -389,9 +393,38 @@ impl Project {
     pub fn scoped_to(&self, file: &str) -> Project {
         let mut scoped = self.clone();
         if self.settings.iter().any(|s| s.evidence.file == file) {
-            scoped.settings.retain(|s| s.evidence.file == file);
+            // The file, then what it inherits (nearest first); a key the file (or a nearer
+            // base) sets hides the same key further up.
+            let chain = self.inheritance(file);
+            let rank = |f: &str| chain.iter().position(|c| c == f);
+            let mut nearest: std::collections::HashMap<&str, usize> = Default::default();
+            for setting in &self.settings {
+                if let Some(at) = rank(&setting.evidence.file) {
+                    let best = nearest.entry(setting.key.as_str()).or_insert(at);
+                    *best = (*best).min(at);
+                }
+            }
+            scoped.settings.retain(|s| {
+                rank(&s.evidence.file).is_some_and(|at| nearest.get(s.key.as_str()) == Some(&at))
+            });
         }
         scoped
+    }
+
+    /// `file` and the project's configs it inherits from, nearest first, each once.
+    pub(crate) fn inheritance(&self, file: &str) -> Vec<String> {
+        const MAX_BASES: usize = 64;
+        let mut chain = vec![file.to_string()];
+        let mut at = 0;
+        while at < chain.len() && chain.len() < MAX_BASES {
+            for base in self.config_bases.get(&chain[at]).into_iter().flatten() {
+                if !chain.contains(base) {
+                    chain.push(base.clone());
+                }
+            }
+            at += 1;
+        }
+        chain
     }
 
     /// Every value of a setting, wherever the configs set it.
