@@ -294,3 +294,12 @@ fn a_notebooks_pip_install_declares_and_is_never_edited() {
         "{report:#}"
     );
 }
+
+#[test]
+fn checking_one_script_knows_the_modules_beside_it() {
+    let (report, _) = check_json(&format!("{CODE}/train.py"), M2);
+    // `from model import Net`: model.py sits beside train.py.
+    assert!(component(&report, "model").is_none(), "{report:#}");
+    assert_eq!(status_of(&report, "flash-attn"), "fail");
+    assert_eq!(places(&report, "code.cuda_device"), ["train.py:11"]);
+}

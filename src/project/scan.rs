@@ -221,19 +221,27 @@ fn read_all(
     for file in of_kind(Kind::Config) {
         read_file(root, &file, Kind::Config, options, project)?;
     }
-    read_code(root, &found, options.settings, project);
+    read_code(root, &found, &[], options.settings, project);
     Ok(())
 }
 
 /// Reads the project's Python code, notebooks and launch scripts (after the manifests, so an
-/// import is judged against everything they declare). Code never makes the scan fail: what
+/// import is judged against everything they declare). `local` names more of the project's own
+/// modules than `found` holds (a single file's siblings). Code never makes the scan fail: what
 /// cannot be read is a note.
-fn read_code(root: &Path, found: &[(PathBuf, Kind)], keys: &SettingKeys, project: &mut Project) {
+fn read_code(
+    root: &Path,
+    found: &[(PathBuf, Kind)],
+    local: &[String],
+    keys: &SettingKeys,
+    project: &mut Project,
+) {
     let relative = |file: &PathBuf| relative_name(root, file);
     let python: Vec<String> = found
         .iter()
         .filter(|(_, kind)| *kind == Kind::Python)
         .map(|(file, _)| relative(file))
+        .chain(local.iter().cloned())
         .collect();
     let mut code = python_code::CodeScan::new(python.iter().map(String::as_str));
     let mut sources = Vec::new();
@@ -406,8 +414,24 @@ fn read_file(
         Kind::PythonVersion => pyproject::read_python_version(file, &relative, project)?,
         Kind::Config => config::read(file, &relative, options.settings, project),
         Kind::Python | Kind::Notebook | Kind::Launch => {
+            // A script imports the modules beside it (Python puts its folder on sys.path).
+            let siblings: Vec<String> = std::fs::read_dir(root)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .take(MAX_ENTRIES)
+                .filter_map(|entry| {
+                    let name = entry.file_name().to_string_lossy().into_owned();
+                    let folder = entry.file_type().is_ok_and(|t| t.is_dir());
+                    if folder {
+                        Some(format!("{name}/"))
+                    } else {
+                        name.ends_with(".py").then_some(name)
+                    }
+                })
+                .collect();
             let found = [(file.to_path_buf(), kind)];
-            read_code(root, &found, options.settings, project);
+            read_code(root, &found, &siblings, options.settings, project);
         }
     }
     let found = project.packages.len() + project.settings.len() + project.models.len() > before;
