@@ -5,7 +5,7 @@
 #   scripts/fuzz.sh 600 rules profile   # only these targets
 #   JOBS=2 scripts/fuzz.sh 600          # two targets at a time
 #
-# Targets: profile rules requirements conda pyproject config setup probe (fuzz/fuzz_targets/).
+# Targets: profile rules requirements conda pyproject config setup probe code (fuzz/fuzz_targets/).
 # The seed corpus is built from fixtures/, rules/ and fuzz/seeds/ into fuzz/corpus/ (ignored by
 # git), which keeps what the fuzzer learns between runs. A crash is saved in fuzz/artifacts/ and
 # the script exits 1; reproduce it with `scripts/fuzz.sh repro TARGET FILE`.
@@ -18,7 +18,7 @@ export RUSTC_BOOTSTRAP=1
 # Files the targets write go to memory when it can (/dev/shm), not the disk.
 if [[ -z "${TMPDIR:-}" && -d /dev/shm && -w /dev/shm ]]; then export TMPDIR=/dev/shm; fi
 
-ALL=(profile rules requirements conda pyproject config setup probe)
+ALL=(profile rules requirements conda pyproject config setup probe code)
 # Bounded runs: a slow input over 5 s, memory over 512 MB, or an input over 64 KiB (four
 # times nothing mlcompat reads is; the 4 MiB file cap is tested apart) count as failures.
 FLAGS=(-rss_limit_mb=512 -max_len=65536 -timeout=5 -print_final_stats=1)
