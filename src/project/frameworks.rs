@@ -149,12 +149,22 @@ fn read_key(name: &str, value: &Node, path: &[&str], evidence: Evidence, project
     }
     // Lightning's `trainer:` block, or litgpt's top level.
     let trainer = parent == "trainer" || path.is_empty();
+    // The generic reader may have taken the same key at the same line (when a rule names it):
+    // this reading (a device count, not `[0, 1]` as "set") replaces it rather than doubling it.
     let mut set = |key: &str, value: SettingValue| {
-        project.settings.push(Setting {
-            key: key.to_string(),
-            value,
-            evidence: evidence.clone(),
-        });
+        let same = project
+            .settings
+            .iter_mut()
+            .rev()
+            .find(|s| s.key == key && s.evidence == evidence);
+        match same {
+            Some(setting) => setting.value = value,
+            None => project.settings.push(Setting {
+                key: key.to_string(),
+                value,
+                evidence: evidence.clone(),
+            }),
+        }
     };
     match name {
         "accelerator" if trainer => {
@@ -302,6 +312,24 @@ mod tests {
         // run.yaml's own `devices: 1` hides the base's 8; the base's precision is inherited;
         // other.yaml is not in the chain.
         assert_eq!(settings(&scoped), ["3 precision=bf16-mixed", "5 devices=1"]);
+    }
+
+    #[test]
+    fn a_key_the_generic_reader_took_is_replaced_not_doubled() {
+        let node =
+            super::super::config::parse_node("trainer:\n  devices: [0, 1]\n", Path::new("c.yaml"))
+                .unwrap();
+        let mut project = Project::default();
+        project.settings.push(Setting {
+            key: "devices".to_string(),
+            value: SettingValue::Bool(true),
+            evidence: Evidence {
+                file: "c.yaml".to_string(),
+                line: 2,
+            },
+        });
+        collect(&node, "c.yaml", &mut project);
+        assert_eq!(settings(&project), ["2 devices=2"]);
     }
 
     #[test]
