@@ -2,10 +2,11 @@
 //! turned into one error type that names the file and, where it can, the line and column.
 
 use std::fmt;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
+
+use crate::reader;
 
 /// Manifests, configs, profiles and rule files are small; anything bigger is not one of them.
 pub const MAX_FILE_BYTES: u64 = 4 << 20;
@@ -61,36 +62,12 @@ impl SourceError {
     }
 }
 
-/// Reads a text file: at most [`MAX_FILE_BYTES`], UTF-8, a leading BOM dropped.
+/// Reads a text file: a regular file only (see [`crate::reader`]: a FIFO or device is refused
+/// without blocking), at most [`MAX_FILE_BYTES`], UTF-8, a leading BOM dropped.
 pub fn read_text(path: &Path) -> Result<String, SourceError> {
-    let metadata = std::fs::metadata(path).map_err(|e| SourceError::new(path, io_message(&e)))?;
-    if metadata.is_dir() {
-        return Err(SourceError::new(path, "is a folder, expected a file"));
-    }
-    if metadata.len() > MAX_FILE_BYTES {
-        return Err(SourceError::new(
-            path,
-            format!(
-                "is {} bytes, over the {} byte limit for a manifest or config",
-                metadata.len(),
-                MAX_FILE_BYTES
-            ),
-        ));
-    }
-    // The size in the metadata is not the end of the story: a FIFO, `/dev/zero` or a
-    // `<(process substitution)` reports 0 bytes and then never ends, and a file can grow while
-    // it is read. Reading one byte past the cap is how an over-size stream is told apart.
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|file| file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
-        .map_err(|e| SourceError::new(path, io_message(&e)))?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(SourceError::new(
-            path,
-            format!("is over the {MAX_FILE_BYTES} byte limit for a manifest or config"),
-        ));
-    }
-    decode(bytes, path)
+    let contents = reader::read_capped(path, MAX_FILE_BYTES, "a manifest or config")
+        .map_err(|e| SourceError::new(path, e.to_string()))?;
+    decode(contents.bytes, path)
 }
 
 fn decode(bytes: Vec<u8>, path: &Path) -> Result<String, SourceError> {

@@ -87,16 +87,19 @@ fn a_big_json_file_is_a_data_file_skipped_with_a_note() {
     );
 }
 
-/// A stream reports size 0 and never ends: the read stops one byte past the cap.
+/// A stream reports size 0 and never ends: only regular files are read, so it is refused
+/// before a byte is read.
 #[cfg(target_os = "linux")]
 #[test]
-fn a_stream_without_end_is_cut_at_the_cap() {
+fn a_stream_without_end_is_refused() {
     mlcompat()
         .args(["check", FOUNDING, "--profile", "/dev/zero"])
         .timeout(std::time::Duration::from_secs(20))
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("/dev/zero: is over the"));
+        .stderr(predicate::str::contains(
+            "/dev/zero: is a character device, not a regular file",
+        ));
 }
 
 /// A rule file whose conditions nest through aliases, ten times ten at each of nine levels:

@@ -62,11 +62,12 @@ pub fn read_topology(topology: &Path, drm: &Path) -> Vec<Gpu> {
 }
 
 fn read_node(node: &Path, drm: &Path) -> Option<Gpu> {
-    let properties = std::fs::read_to_string(node.join("properties")).ok()?;
+    let properties = crate::reader::read_small_text(&node.join("properties")).ok()?;
     let gfx_target = gfx_target(property(&properties, "gfx_target_version")?)?;
     let name = property(&properties, "drm_render_minor")
         .and_then(|minor| {
-            std::fs::read_to_string(drm.join(format!("renderD{minor}/device/product_name"))).ok()
+            crate::reader::read_small_text(&drm.join(format!("renderD{minor}/device/product_name")))
+                .ok()
         })
         .map(|name| name.trim().to_string())
         .filter(|name| !name.is_empty());
@@ -83,7 +84,7 @@ fn vram(node: &Path) -> Option<ByteSize> {
     let banks = std::fs::read_dir(node.join("mem_banks")).ok()?;
     let bytes: u64 = banks
         .filter_map(Result::ok)
-        .filter_map(|bank| std::fs::read_to_string(bank.path().join("properties")).ok())
+        .filter_map(|bank| crate::reader::read_small_text(&bank.path().join("properties")).ok())
         .filter(|p| matches!(property(p, "heap_type"), Some(1 | 2)))
         .filter_map(|p| property(&p, "size_in_bytes"))
         .sum();

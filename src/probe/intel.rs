@@ -42,7 +42,7 @@ pub fn read_drm(drm: &Path) -> Vec<Gpu> {
     cards.sort();
     cards
         .iter()
-        .filter_map(|(_, card)| std::fs::read_to_string(card.join("device/uevent")).ok())
+        .filter_map(|(_, card)| crate::reader::read_small_text(&card.join("device/uevent")).ok())
         .filter_map(|uevent| parse_uevent(&uevent))
         .collect()
 }

@@ -166,7 +166,7 @@ fn from_proc(probed: &mut Probed, root: &Path, why: &str) {
 
 /// The GPUs the kernel driver lists under `root` (`version` and `gpus/*/information`).
 pub fn read_proc(root: &Path) -> Vec<Gpu> {
-    let driver = std::fs::read_to_string(root.join("version"))
+    let driver = crate::reader::read_small_text(&root.join("version"))
         .ok()
         .and_then(|text| parse_proc_version(&text));
     let Ok(entries) = std::fs::read_dir(root.join("gpus")) else {
@@ -176,7 +176,7 @@ pub fn read_proc(root: &Path) -> Vec<Gpu> {
     folders.sort();
     folders
         .iter()
-        .filter_map(|folder| std::fs::read_to_string(folder.join("information")).ok())
+        .filter_map(|folder| crate::reader::read_small_text(&folder.join("information")).ok())
         .map(|information| Gpu {
             name: parse_proc_model(&information),
             driver_version: driver.clone(),

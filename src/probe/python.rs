@@ -8,11 +8,11 @@
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use super::{ProbeOptions, Probed, exec};
 use crate::profile::{Arch, Os, Python, TorchBuild};
+use crate::reader::{self, ReadError};
 
 /// The environment the interpreter is chosen from, captured once so tests can pass their own.
 #[derive(Clone, Debug, Default)]
@@ -67,7 +67,12 @@ pub struct Found {
 pub fn probe(options: &ProbeOptions, probed: &mut Probed) {
     let env = Env::current();
     let project = options.project.as_deref().and_then(project_folder);
-    let Some(found) = find(options.python.as_deref(), &env, project.as_deref()) else {
+    let Some(found) = find(
+        options.python.as_deref(),
+        &env,
+        project.as_deref(),
+        &mut probed.notes,
+    ) else {
         probed.learned(
             "python",
             "none found (no --python, VIRTUAL_ENV, CONDA_PREFIX, or python3/python on PATH)",
@@ -104,8 +109,14 @@ fn inside(path: &Path, project: &Path) -> bool {
     std::fs::canonicalize(folder).is_ok_and(|folder| folder.starts_with(project))
 }
 
-/// Chooses the interpreter; `None` when there is none.
-pub fn find(explicit: Option<&Path>, env: &Env, project: Option<&Path>) -> Option<Found> {
+/// Chooses the interpreter; `None` when there is none. Version files that could not be read
+/// (a FIFO or device planted as `.python-version`) are noted in `notes`.
+pub fn find(
+    explicit: Option<&Path>,
+    env: &Env,
+    project: Option<&Path>,
+    notes: &mut Vec<String>,
+) -> Option<Found> {
     if let Some(path) = explicit {
         let path = match (&env.cwd, path.is_relative()) {
             (Some(cwd), true) => cwd.join(path),
@@ -127,7 +138,7 @@ pub fn find(explicit: Option<&Path>, env: &Env, project: Option<&Path>) -> Optio
             });
         }
     }
-    on_path(env, project)
+    on_path(env, project, notes)
 }
 
 /// The interpreter of an environment prefix (a venv or conda environment, Unix or Windows).
@@ -145,7 +156,7 @@ fn in_prefix(prefix: &Path) -> Option<PathBuf> {
 
 /// The first `python3` (then `python`) on PATH, skipping relative entries and entries inside the
 /// project (either would let the project pick the interpreter), and resolving pyenv shims.
-fn on_path(env: &Env, project: Option<&Path>) -> Option<Found> {
+fn on_path(env: &Env, project: Option<&Path>, notes: &mut Vec<String>) -> Option<Found> {
     let path = env.path.as_ref()?;
     let names: &[&str] = if cfg!(windows) {
         &["python.exe", "python3.exe"]
@@ -169,7 +180,7 @@ fn on_path(env: &Env, project: Option<&Path>) -> Option<Found> {
                     });
                 }
                 Some(root) => {
-                    if let Some(found) = resolve_shim(&root, name, env) {
+                    if let Some(found) = resolve_shim(&root, name, env, notes) {
                         return Some(found);
                     }
                     // pyenv says "system": the next python on PATH is the one it would run.
@@ -191,8 +202,8 @@ fn pyenv_shim_root(dir: &Path, env: &Env) -> Option<PathBuf> {
 }
 
 /// What `pyenv exec NAME` would run, without running the shim: `None` for the system Python.
-pub fn resolve_shim(root: &Path, name: &str, env: &Env) -> Option<Found> {
-    let (version, why) = pyenv_version(root, env)?;
+pub fn resolve_shim(root: &Path, name: &str, env: &Env, notes: &mut Vec<String>) -> Option<Found> {
+    let (version, why) = pyenv_version(root, env, notes)?;
     if version == "system" {
         return None;
     }
@@ -208,27 +219,40 @@ pub fn resolve_shim(root: &Path, name: &str, env: &Env) -> Option<Found> {
 }
 
 /// The version pyenv selects and where that choice is written.
-fn pyenv_version(root: &Path, env: &Env) -> Option<(String, String)> {
+///
+/// `.python-version` is looked for in the working folder and every folder above it, so a cloned
+/// project decides what is read here: each file goes through the capped, regular-files-only
+/// reader (a link to `/dev/zero` or a FIFO is noted, never read).
+fn pyenv_version(root: &Path, env: &Env, notes: &mut Vec<String>) -> Option<(String, String)> {
     if let Some(first) = env.pyenv_version.as_deref().and_then(first_version) {
         return Some((first, "PYENV_VERSION".to_string()));
     }
     let mut dir = env.cwd.clone();
     while let Some(folder) = dir {
         let file = folder.join(".python-version");
-        if let Some(first) = std::fs::read_to_string(&file)
-            .ok()
-            .as_deref()
-            .and_then(first_version)
-        {
+        if let Some(first) = read_small(&file, notes).as_deref().and_then(first_version) {
             return Some((first, file.display().to_string()));
         }
         dir = folder.parent().map(Path::to_path_buf);
     }
     let global = root.join("version");
-    let text = std::fs::read_to_string(&global).ok();
+    let text = read_small(&global, notes);
     match text.as_deref().and_then(first_version) {
         Some(first) => Some((first, global.display().to_string())),
         None => Some(("system".to_string(), "no version file".to_string())),
+    }
+}
+
+/// A small interpreter file (a version file, `pyvenv.cfg`, `torch/version.py`) through the
+/// capped reader: a missing file is silent, anything else that stops the read is a note.
+fn read_small(path: &Path, notes: &mut Vec<String>) -> Option<String> {
+    match reader::read_small_text(path) {
+        Ok(text) => Some(text),
+        Err(ReadError::NotFound) => None,
+        Err(error) => {
+            notes.push(format!("{}: {error}", path.display()));
+            None
+        }
     }
 }
 
@@ -291,13 +315,8 @@ fn read_arch(executable: &Path, python: &mut Python, probed: &mut Probed) {
 /// The architecture of a Mach-O or ELF executable; `None` for a universal (fat) Mach-O, which
 /// runs natively, and for anything unreadable.
 pub fn binary_arch(path: &Path) -> Option<Arch> {
-    use std::io::Read;
-    let mut header = [0u8; 20];
-    std::fs::File::open(path)
-        .ok()?
-        .read_exact(&mut header)
-        .ok()?;
-    header_arch(&header)
+    let head = reader::read_head(path, 20).ok()?;
+    header_arch(head.as_slice().try_into().ok()?)
 }
 
 /// See [`binary_arch`]: Mach-O 64 (`cf fa ed fe`, CPU type at 4) or ELF (machine at 18).
@@ -322,7 +341,7 @@ pub fn header_arch(header: &[u8; 20]) -> Option<Arch> {
 /// The version from disk where a file or folder says it, else from `python --version` (which
 /// imports nothing) when the interpreter may be run, else the `X.Y` of its file name.
 fn read_version(executable: &Path, runnable: bool, python: &mut Python, probed: &mut Probed) {
-    if let Some((version, origin)) = version_on_disk(executable) {
+    if let Some((version, origin)) = version_on_disk(executable, &mut probed.notes) {
         python.version = Some(version);
         probed.learned("python.version", origin);
         return;
@@ -359,14 +378,10 @@ fn read_version(executable: &Path, runnable: bool, python: &mut Python, probed: 
 /// A version a file states: a venv's `pyvenv.cfg`, a conda environment's
 /// `conda-meta/python-X.Y.Z-*.json`, or a folder in the interpreter's path (pyenv's
 /// `versions/3.11.7`, Homebrew's `Cellar/python@3.13/3.13.5`, uv's `cpython-3.12.4-…`).
-pub fn version_on_disk(executable: &Path) -> Option<(String, String)> {
+pub fn version_on_disk(executable: &Path, notes: &mut Vec<String>) -> Option<(String, String)> {
     let prefix = executable.parent()?.parent()?;
     let cfg = prefix.join("pyvenv.cfg");
-    if let Some(version) = std::fs::read_to_string(&cfg)
-        .ok()
-        .as_deref()
-        .and_then(pyvenv_version)
-    {
+    if let Some(version) = read_small(&cfg, notes).as_deref().and_then(pyvenv_version) {
         return Some((version, cfg.display().to_string()));
     }
     for prefix in [prefix, executable.parent()?] {
@@ -466,7 +481,7 @@ pub fn parse_version(output: &str) -> Option<String> {
 fn read_packages(executable: &Path, env: &Env, python: &mut Python, probed: &mut Probed) {
     let folders = site_packages(executable, python.version.as_deref(), env);
     for folder in &folders {
-        let found = read_distributions(folder);
+        let found = read_distributions(folder, &mut probed.notes);
         if found.is_empty() {
             continue;
         }
@@ -548,7 +563,7 @@ fn lib_python_folders(lib: &Path, minor: Option<&str>, leaf: &str) -> Vec<PathBu
 
 /// Name → version of every `*.dist-info` and `*.egg-info` in a site-packages folder, from the
 /// metadata header (`Name:`, `Version:`), names normalized as PEP 503 says.
-pub fn read_distributions(folder: &Path) -> BTreeMap<String, String> {
+pub fn read_distributions(folder: &Path, notes: &mut Vec<String>) -> BTreeMap<String, String> {
     let Ok(entries) = std::fs::read_dir(folder) else {
         return BTreeMap::new();
     };
@@ -568,18 +583,28 @@ pub fn read_distributions(folder: &Path) -> BTreeMap<String, String> {
             } else {
                 return None;
             };
-            let (dist, version) = read_metadata(&metadata).or_else(|| from_folder_name(&name))?;
+            let (dist, version) =
+                read_metadata(&metadata, notes).or_else(|| from_folder_name(&name))?;
             Some((crate::names::normalize(&dist), version))
         })
         .collect()
 }
 
 /// `Name:` and `Version:` from a metadata file's header (it ends at the first blank line, so a
-/// long description is never read).
-fn read_metadata(path: &Path) -> Option<(String, String)> {
-    let file = std::fs::File::open(path).ok()?;
+/// long description is never needed). Only the file's first [`METADATA_HEAD_BYTES`] are read:
+/// an environment inside the audited project can make METADATA a link to `/dev/zero`.
+fn read_metadata(path: &Path, notes: &mut Vec<String>) -> Option<(String, String)> {
+    let head = match reader::read_head(path, METADATA_HEAD_BYTES) {
+        Ok(head) => head,
+        Err(ReadError::NotFound) => return None,
+        Err(error) => {
+            notes.push(format!("{}: {error}", path.display()));
+            return None;
+        }
+    };
+    let text = String::from_utf8_lossy(&head);
     let (mut name, mut version) = (None, None);
-    for line in BufReader::new(file).lines().map_while(Result::ok) {
+    for line in text.lines() {
         if line.trim().is_empty() {
             break;
         }
@@ -598,6 +623,10 @@ fn read_metadata(path: &Path) -> Option<(String, String)> {
     ))
 }
 
+/// How much of a METADATA or PKG-INFO file is read: its header (name, version, requirements)
+/// is a few kilobytes even for packages with hundreds of `Requires-Dist` lines.
+const METADATA_HEAD_BYTES: u64 = 64 << 10;
+
 /// `name-1.0.dist-info` / `name-1.0-py3.11.egg-info` when the metadata file is missing.
 fn from_folder_name(folder: &str) -> Option<(String, String)> {
     let stem = folder
@@ -615,7 +644,7 @@ fn from_folder_name(folder: &str) -> Option<(String, String)> {
 /// METADATA lacks, and `cuda`/`hip` say which toolkit it needs.
 fn read_torch(folder: &Path, python: &mut Python, probed: &mut Probed) {
     let file = folder.join("torch/version.py");
-    let Ok(text) = std::fs::read_to_string(&file) else {
+    let Some(text) = read_small(&file, &mut probed.notes) else {
         return;
     };
     let (version, build) = parse_torch_version(&text);

@@ -66,7 +66,7 @@ fn a_venv_is_read_from_disk_with_its_packages_and_torch_build() {
         ..Env::default()
     };
     let executable = venv(&dir.path().join("venv"));
-    let found = find(None, &env, None).unwrap();
+    let found = find(None, &env, None, &mut Vec::new()).unwrap();
     assert_eq!(found.executable, executable);
     assert!(found.how.starts_with("VIRTUAL_ENV"), "{}", found.how);
     let probed = run_probe(&executable, &env, None);
@@ -108,23 +108,23 @@ fn a_pyenv_shim_is_resolved_without_running_it() {
         cwd: Some(dir.path().join("work")),
         ..Env::default()
     };
-    let found = find(None, &env, None).unwrap();
+    let found = find(None, &env, None, &mut Vec::new()).unwrap();
     assert_eq!(
         found.executable,
         root.join("versions/3.11.10/bin/python3"),
         "a prefix picks the newest"
     );
-    let (version, _) = version_on_disk(&found.executable).unwrap();
+    let (version, _) = version_on_disk(&found.executable, &mut Vec::new()).unwrap();
     assert_eq!(version, "3.11.10");
 
     write(&dir.path().join("work/.python-version"), "3.12.4\n");
     assert_eq!(
-        find(None, &env, None).unwrap().executable,
+        find(None, &env, None, &mut Vec::new()).unwrap().executable,
         root.join("versions/3.12.4/bin/python3")
     );
 
     env.pyenv_version = Some("system".into());
-    let found = find(None, &env, None).unwrap();
+    let found = find(None, &env, None, &mut Vec::new()).unwrap();
     assert_eq!(
         found.executable,
         dir.path().join("usr/bin/python3"),
@@ -151,7 +151,7 @@ fn nothing_inside_the_project_is_chosen_from_path_or_run() {
         cwd: Some(project.clone()),
         ..Env::default()
     };
-    let found = find(None, &env, Some(&canonical)).unwrap();
+    let found = find(None, &env, Some(&canonical), &mut Vec::new()).unwrap();
     assert_eq!(found.executable, dir.path().join("usr/bin/python3"));
 
     // A project-local venv without pyvenv.cfg is described but never run (it would say 9.9.9).
@@ -181,7 +181,7 @@ fn a_conda_environment_states_its_version_in_conda_meta() {
         &prefix.join("conda-meta/pytorch-2.3.0-py3.10_cuda12.1_cudnn8.9.2_0.json"),
         "{}",
     );
-    let (version, origin) = version_on_disk(&prefix.join("bin/python3")).unwrap();
+    let (version, origin) = version_on_disk(&prefix.join("bin/python3"), &mut Vec::new()).unwrap();
     assert_eq!(version, "3.10.14");
     assert!(
         origin.ends_with("python-3.10.14-hd12c33a_0_cpython.json"),
