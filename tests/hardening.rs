@@ -172,3 +172,274 @@ fn a_profile_or_rules_fifo_is_refused_at_once() {
             "/dev/zero: is a character device, not a regular file",
         ));
 }
+
+// ---------------------------------------------------------------------------------------------
+// 6. Silence where there should be an error
+// ---------------------------------------------------------------------------------------------
+
+/// Runs the binary as an unprivileged user when the tests run as root (permissions do not stop
+/// root), with its output in files and a time limit.
+fn run_unprivileged(args: &[&std::ffi::OsStr], scratch: &Path) -> (Option<i32>, String, String) {
+    use std::os::unix::process::CommandExt;
+    let stdout = scratch.join("stdout");
+    let stderr = scratch.join("stderr");
+    let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("mlcompat"));
+    command
+        .args(args)
+        .env("COLUMNS", "100")
+        .stdout(std::fs::File::create(&stdout).unwrap())
+        .stderr(std::fs::File::create(&stderr).unwrap());
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        command.uid(65534).gid(65534);
+    }
+    let mut child = command.spawn().unwrap();
+    let deadline = std::time::Instant::now() + GUARD;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("mlcompat {args:?} did not finish in {GUARD:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    (
+        status.code(),
+        std::fs::read_to_string(stdout).unwrap(),
+        std::fs::read_to_string(stderr).unwrap(),
+    )
+}
+
+/// A temporary folder that another user can enter (tempfile makes them private).
+fn shared_tempdir() -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    dir
+}
+
+#[test]
+fn an_unreadable_project_folder_is_exit_2_with_the_reason() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = shared_tempdir();
+    let project = dir.path().join("project");
+    write(&project.join("requirements.txt"), "bitsandbytes==0.41.1\n");
+    std::fs::set_permissions(&project, std::fs::Permissions::from_mode(0o311)).unwrap();
+    let (code, stdout, stderr) = run_unprivileged(
+        &[
+            "check".as_ref(),
+            project.as_os_str(),
+            "--profile".as_ref(),
+            M2.as_ref(),
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, Some(2), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("project: cannot list the folder: permission denied"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_unreadable_sub_folder_is_noted() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = shared_tempdir();
+    let project = dir.path().join("project");
+    write(&project.join("requirements.txt"), "torch\n");
+    write(&project.join("configs/qlora.yaml"), "load_in_4bit: true\n");
+    std::fs::set_permissions(&project, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(
+        project.join("configs"),
+        std::fs::Permissions::from_mode(0o300),
+    )
+    .unwrap();
+    let (code, stdout, stderr) = run_unprivileged(
+        &[
+            "check".as_ref(),
+            project.as_os_str(),
+            "--profile".as_ref(),
+            std::fs::canonicalize(M2).unwrap().as_os_str(),
+            "--format".as_ref(),
+            "json".as_ref(),
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("configs/: cannot be listed (permission denied)"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_fifo_or_device_as_path_is_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("requirements.txt");
+    mkfifo(&fifo);
+    for (path, what) in [
+        (fifo.as_path(), "is a FIFO"),
+        (Path::new("/dev/null"), "is a character device"),
+    ] {
+        mlcompat()
+            .arg("check")
+            .arg(path)
+            .args(["--profile", M2])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(what))
+            .stdout(predicate::str::contains("Nothing to judge").not());
+    }
+}
+
+#[test]
+fn an_include_naming_a_fifo_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        &dir.path().join("requirements.txt"),
+        "torch\n-r extra.txt\n",
+    );
+    mkfifo(&dir.path().join("extra.txt"));
+    mlcompat()
+        .arg("check")
+        .arg(dir.path())
+        .args(["--profile", M2])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "requirements.txt:2: includes extra.txt, which is a FIFO (named pipe), not a regular file",
+        ));
+}
+
+#[test]
+fn a_fifo_manifest_in_a_folder_is_noted() {
+    let dir = tempfile::tempdir().unwrap();
+    write(&dir.path().join("requirements.txt"), "torch\n");
+    mkfifo(&dir.path().join("environment.yml"));
+    let output = mlcompat()
+        .arg("check")
+        .arg(dir.path())
+        .args(["--profile", M2, "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert!(
+        json_of(&output)["notes"]
+            .to_string()
+            .contains("environment.yml: is a FIFO (named pipe), not a regular file"),
+        "{output:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. Symlinked manifests
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_link_to_a_manifest_inside_the_project_is_followed() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("project");
+    write(&project.join("deps/base.txt"), "bitsandbytes==0.41.1\n");
+    symlink("deps/base.txt", project.join("requirements.txt")).unwrap();
+    write(
+        &dir.path().join("outside.yml"),
+        "dependencies: [pytorch-cuda]\n",
+    );
+    symlink("../outside.yml", project.join("environment.yml")).unwrap();
+    symlink("nowhere.yaml", project.join("config.yaml")).unwrap();
+    let output = mlcompat()
+        .arg("check")
+        .arg(&project)
+        .args(["--profile", M2, "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let report = json_of(&output);
+    assert_eq!(report["verdict"], "fail", "{report:#}");
+    assert!(report["files"].to_string().contains("requirements.txt"));
+    let notes = report["notes"].to_string();
+    assert!(
+        notes.contains("environment.yml: a link to a file outside the project folder"),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("config.yaml: a link that leads nowhere"),
+        "{notes}"
+    );
+    assert!(!report["components"].to_string().contains("pytorch-cuda"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 9. One total budget for a run
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn hard_links_to_one_big_config_are_read_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = String::from("load_in_4bit: true\nrows:\n");
+    while config.len() < 900_000 {
+        config.push_str("  - [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]\n");
+    }
+    write(&dir.path().join("configs/c0000.yaml"), &config);
+    for index in 1..2_000 {
+        std::fs::hard_link(
+            dir.path().join("configs/c0000.yaml"),
+            dir.path().join(format!("configs/c{index:04}.yaml")),
+        )
+        .unwrap();
+    }
+    write(&dir.path().join("requirements.txt"), "torch\n");
+    let started = std::time::Instant::now();
+    let output = mlcompat()
+        .arg("check")
+        .arg(dir.path())
+        .args(["--profile", M2, "--format", "json", "--fail-on", "never"])
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let notes = json_of(&output)["notes"].to_string();
+    assert!(
+        notes.contains(
+            "1999 file(s) are other names (hard or symbolic links) of files already read"
+        ),
+        "{notes}"
+    );
+    // 21 s before; a debug build on a loaded machine gets ample slack.
+    assert!(took < Duration::from_secs(15), "took {took:?}");
+}
+
+#[test]
+fn files_past_the_total_budget_are_skipped_with_one_note() {
+    let dir = tempfile::tempdir().unwrap();
+    write(&dir.path().join("requirements.txt"), "torch\n");
+    let configs = dir.path().join("configs");
+    std::fs::create_dir(&configs).unwrap();
+    for index in 0..mlcompat::project::MAX_FILES + 20 {
+        std::fs::write(
+            configs.join(format!("c{index:05}.yaml")),
+            format!("n: {index}\n"),
+        )
+        .unwrap();
+    }
+    let output = mlcompat()
+        .arg("check")
+        .arg(dir.path())
+        .args(["--profile", M2, "--format", "json", "--fail-on", "never"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let report = json_of(&output);
+    let notes: Vec<&str> = report["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .filter(|n| n.contains("the files after it were not read"))
+        .collect();
+    assert_eq!(notes.len(), 1, "{report:#}");
+    assert!(notes[0].contains("5000 files and 64 MiB"), "{notes:?}");
+}

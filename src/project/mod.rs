@@ -1,6 +1,7 @@
 //! What a project declares: packages, training settings, models and the Python it pins, each
 //! with the `file:line` it came from. Reading a project never executes anything from it.
 
+mod budget;
 mod conda;
 mod config;
 mod frameworks;
@@ -23,6 +24,7 @@ use serde::Serialize;
 
 pub use crate::assessment::Evidence;
 pub use crate::names::normalize as normalize_name;
+pub use budget::{MAX_FILES, MAX_TOTAL_BYTES};
 pub use model::params_from_name;
 pub use scan::{MarkerTarget, ScanOptions, scan, scan_for, scan_with};
 pub use variants::{
@@ -85,6 +87,9 @@ pub struct Project {
     /// Whether [`MAX_PACKAGES`] was reached (and noted).
     #[serde(skip)]
     pub(crate) capped: bool,
+    /// What is left of the bytes and files one run may read.
+    #[serde(skip)]
+    pub(crate) budget: budget::Budget,
 }
 
 /// How many packages (and as many constraints) one project may declare. Real projects declare

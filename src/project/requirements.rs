@@ -8,6 +8,7 @@ use pep508_rs::{Requirement, VersionOrUrl};
 
 use super::paths::relative_name;
 use super::{Evidence, Installer, PackageDecl, Project};
+use crate::reader::{self, ReadError};
 use crate::source::{self, SourceError};
 
 /// How many files one requirements file may pull in through `-r`, all levels together.
@@ -162,11 +163,21 @@ fn include(
         return Ok(());
     }
     let target = file.parent().unwrap_or(Path::new(".")).join(value);
-    if !target.is_file() {
+    // pip fails at a missing include, and hangs at a FIFO: both are errors at the line, each
+    // with its own reason.
+    let why = match std::fs::metadata(&target) {
+        Ok(metadata) => reader::irregular_kind(&metadata)
+            .map(|kind| format!("which is {kind}, not a regular file")),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            Some("which does not exist".to_string())
+        }
+        Err(error) => Some(format!("which cannot be read: {}", ReadError::from(error))),
+    };
+    if let Some(why) = why {
         return Err(SourceError::invalid(
             file,
             Some(u64::from(evidence.line)),
-            format!("includes {value}, which does not exist"),
+            format!("includes {value}, {why}"),
         ));
     }
     // Only files inside the audited folder are read: a hostile `-r ~/.ssh/id_rsa` (or a link
@@ -183,6 +194,15 @@ fn include(
         project.notes.push(format!(
             "{evidence}: {value} is outside the project folder, so it was not read"
         ));
+        return Ok(());
+    }
+    if let Ok(metadata) = std::fs::metadata(&target)
+        && !project.budget.charge(
+            &metadata,
+            &relative_name(reader.root, &target),
+            &mut project.notes,
+        )
+    {
         return Ok(());
     }
     let outer = std::mem::replace(&mut reader.mode, mode);

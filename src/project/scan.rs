@@ -10,6 +10,7 @@ use super::{
     variants,
 };
 use crate::profile::{Arch, Os, Profile};
+use crate::reader::{self, ReadError};
 use crate::source::SourceError;
 
 /// How deep below the root training configs are looked for.
@@ -129,17 +130,19 @@ pub struct ScanOptions<'a> {
 }
 
 /// Reads the project for a machine, collecting the settings `options` names.
+///
+/// A PATH that cannot be read (missing, unlistable, a FIFO or device) is an error: "nothing to
+/// judge" would pass a project nobody looked at.
 pub fn scan_with(path: &Path, options: &ScanOptions) -> Result<Project, SourceError> {
-    let metadata = std::fs::metadata(path).map_err(|e| {
-        SourceError::new(
-            path,
-            match e.kind() {
-                std::io::ErrorKind::NotFound => "no such file or folder".to_string(),
-                _ => e.to_string(),
-            },
-        )
-    })?;
+    let metadata = std::fs::metadata(path)
+        .map_err(|e| SourceError::new(path, unreadable(&e, "file or folder")))?;
     let mut project = Project::default();
+    if let Some(kind) = reader::irregular_kind(&metadata).filter(|_| !metadata.is_dir()) {
+        return Err(SourceError::new(
+            path,
+            format!("is {kind}, not a project folder or a manifest, so it was not read"),
+        ));
+    }
     if metadata.is_file() {
         let root = path.parent().unwrap_or(Path::new("."));
         let name = file_name(path);
@@ -154,8 +157,18 @@ pub fn scan_with(path: &Path, options: &ScanOptions) -> Result<Project, SourceEr
         return Ok(project);
     }
     let mut found = Vec::new();
-    let mut walk_state = Walk::default();
-    walk(path, 0, false, &mut found, &mut walk_state);
+    let mut walk_state = Walk {
+        root: path.to_path_buf(),
+        canonical_root: path.canonicalize().unwrap_or_else(|_| path.to_path_buf()),
+        ..Walk::default()
+    };
+    walk(path, 0, false, &mut found, &mut walk_state).map_err(|e| {
+        SourceError::new(
+            path,
+            format!("cannot list the folder: {}", unreadable(&e, "folder")),
+        )
+    })?;
+    project.notes.append(&mut walk_state.notes);
     if walk_state.truncated {
         project.notes.push(format!(
             "stopped looking after {MAX_ENTRIES} entries: below the top folder, the rest of the project was not read"
@@ -163,8 +176,18 @@ pub fn scan_with(path: &Path, options: &ScanOptions) -> Result<Project, SourceEr
     }
     found.sort_by(|a, b| a.0.cmp(&b.0));
     read_all(path, found, options, &mut project)?;
+    project.budget.finish(&mut project.notes);
     project.apply_constraints();
     Ok(project)
+}
+
+/// Why a path could not be looked at, in words.
+fn unreadable(error: &std::io::Error, what: &str) -> String {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => format!("no such {what}"),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => error.to_string(),
+    }
 }
 
 /// Reads what the walk found: manifests first, then the `requirements/` folders only when the
@@ -283,21 +306,36 @@ fn read_code(
 
 #[derive(Default)]
 struct Walk {
+    /// The folder scanned, as given (for names in notes) and canonical (for links).
+    root: PathBuf,
+    canonical_root: PathBuf,
     seen: usize,
     truncated: bool,
+    /// Folders that could not be listed and links that were not followed.
+    notes: Vec<String>,
 }
 
 /// Collects the files worth reading. `in_requirements` is true below a folder named
 /// `requirements*`, where every `.txt` is a requirements file (vLLM's `requirements/cuda.txt`).
+/// The top folder that cannot be listed is an error; a folder below it is a note.
 fn walk(
     dir: &Path,
     depth: usize,
     in_requirements: bool,
     files: &mut Vec<(PathBuf, Kind)>,
     state: &mut Walk,
-) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
+) -> std::io::Result<()> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(error) if depth == 0 => return Err(error),
+        Err(error) => {
+            state.notes.push(format!(
+                "{}/: cannot be listed ({}), so nothing in it was judged",
+                relative_name(&state.root, dir),
+                unreadable(&error, "folder")
+            ));
+            return Ok(());
+        }
     };
     for entry in entries.flatten() {
         state.seen += 1;
@@ -307,7 +345,7 @@ fn walk(
             // the root the walk goes on (up to a further bound) for them alone: a project
             // folder flooded with files still has its requirements.txt read.
             if depth > 0 || state.seen > MAX_ROOT_ENTRIES {
-                return;
+                return Ok(());
             }
             let name = file_name(&entry.path());
             if let Some(kind) = kind_of(&name, depth, in_requirements).filter(|k| {
@@ -315,7 +353,8 @@ fn walk(
                     k,
                     Kind::Config | Kind::Python | Kind::Notebook | Kind::Launch
                 )
-            }) && entry.file_type().is_ok_and(|t| t.is_file())
+            }) && entry.file_type().is_ok_and(|t| !t.is_dir())
+                && wanted(&entry.path(), state)
             {
                 files.push((entry.path(), kind));
             }
@@ -330,13 +369,42 @@ fn walk(
             if depth < MAX_DEPTH && !skipped_dir(&name) {
                 let below =
                     in_requirements || name.to_ascii_lowercase().starts_with("requirements");
-                walk(&entry.path(), depth + 1, below, files, state);
+                walk(&entry.path(), depth + 1, below, files, state)?;
             }
-        } else if file_type.is_file()
-            && let Some(kind) = kind_of(&name, depth, in_requirements)
+        } else if let Some(kind) = kind_of(&name, depth, in_requirements)
+            && wanted(&entry.path(), state)
         {
+            // FIFOs, devices and sockets with a manifest's name are kept, so that reading them
+            // notes what they are instead of passing over them in silence.
             files.push((entry.path(), kind));
         }
+    }
+    Ok(())
+}
+
+/// Whether a file the walk met is read: a symbolic link is followed when it ends at a file
+/// inside the project (`requirements.txt -> deps/base.txt`); a link that ends nowhere (dangling,
+/// or a loop) or outside the project is noted and not read. Links to folders are never
+/// followed, so the walk cannot loop.
+fn wanted(path: &Path, state: &mut Walk) -> bool {
+    if !path.is_symlink() {
+        return true;
+    }
+    let relative = relative_name(&state.root, path);
+    match std::fs::canonicalize(path) {
+        Err(_) => {
+            state.notes.push(format!(
+                "{relative}: a link that leads nowhere (dangling, or a loop), so it was not read"
+            ));
+            false
+        }
+        Ok(target) if !target.starts_with(&state.canonical_root) => {
+            state.notes.push(format!(
+                "{relative}: a link to a file outside the project folder, so it was not read"
+            ));
+            false
+        }
+        Ok(target) => !target.is_dir(),
     }
 }
 
@@ -404,6 +472,20 @@ fn read_file(
     project: &mut Project,
 ) -> Result<(), SourceError> {
     let relative = relative_name(root, file);
+    // Missing or unreadable files are left to the reader, which names the reason.
+    if let Ok(metadata) = std::fs::metadata(file) {
+        if let Some(kind) = reader::irregular_kind(&metadata) {
+            let why = ReadError::NotRegular(kind);
+            project.notes.push(format!("{relative}: {why}"));
+            return Ok(());
+        }
+        if !project
+            .budget
+            .admit(&metadata, &relative, &mut project.notes)
+        {
+            return Ok(());
+        }
+    }
     let before = project.packages.len() + project.settings.len() + project.models.len();
     match kind {
         Kind::Requirements | Kind::NestedRequirements => requirements::read(root, file, project)?,
