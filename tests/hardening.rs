@@ -443,3 +443,177 @@ fn files_past_the_total_budget_are_skipped_with_one_note() {
     assert_eq!(notes.len(), 1, "{report:#}");
     assert!(notes[0].contains("5000 files and 64 MiB"), "{notes:?}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// 2 and 3. Terminal, Markdown and workflow-command injection
+// ---------------------------------------------------------------------------------------------
+
+/// Characters that drive a terminal or reorder what it shows: none may reach output raw.
+const DRIVING: [char; 8] = [
+    '\u{1b}', '\r', '\u{7}', '\u{85}', '\u{9b}', '\u{202e}', '\u{2066}', '\u{8}',
+];
+
+fn assert_inert(text: &str, what: &str) {
+    for c in DRIVING {
+        assert!(
+            !text.contains(c),
+            "{what} has a raw U+{:04X}:\n{text}",
+            u32::from(c)
+        );
+    }
+    for line in text.lines() {
+        assert!(
+            !line.trim_start().starts_with("::"),
+            "{what} has a line that is a workflow command: {line:?}\n{text}"
+        );
+    }
+}
+
+/// A project whose names carry every kind of injection the review found.
+fn injecting_project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        &dir.path().join("environment.yml"),
+        "dependencies:\n  - \"evil\\e]0;pwned\\apkg\"\n  - \"torch\\u202e\\u2066x\"\n  - \"[click](https://example.org)\"\n  - \"c1\\x85\\x9b31mred\"\n",
+    );
+    write(
+        &dir.path().join("requirements.txt"),
+        "bitsandbytes==0.41.1\nok\rhidden\n--index-url https://example.org/\u{1b}[8msecret\n",
+    );
+    // A config whose name breaks the line and starts a workflow command.
+    write(
+        &dir.path().join("a\n::error file=a,line=1::owned\r.yaml"),
+        "load_in_4bit: true\n",
+    );
+    dir
+}
+
+#[test]
+fn project_strings_reach_the_terminal_escaped() {
+    let dir = injecting_project();
+    for format in ["table", "markdown", "github"] {
+        let output = mlcompat()
+            .arg("check")
+            .arg(dir.path())
+            .args(["--profile", M2, "--fail-on", "never", "--color", "always"])
+            .args(["--format", format, "-v"])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{output:?}");
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        // Colour is on: the only ESC left must be mlcompat's own colour codes.
+        let without_colour = strip_sgr(&stdout);
+        if format == "github" {
+            for c in DRIVING {
+                assert!(!without_colour.contains(c), "{format}: {stdout}");
+            }
+        } else {
+            assert_inert(&without_colour, format);
+            // (GitHub annotations name only findings with evidence, none of them these.)
+            assert!(
+                stdout.contains("\\u{1b}"),
+                "{format} shows the ESC: {stdout}"
+            );
+        }
+    }
+}
+
+/// `ESC [ digits ; m` colour sequences removed, so what is left can be searched for raw ESC.
+fn strip_sgr(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("\u{1b}[") {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at + 2..];
+        let end = tail
+            .find(|c: char| !(c.is_ascii_digit() || c == ';'))
+            .unwrap_or(tail.len());
+        if tail[end..].starts_with('m') {
+            rest = &tail[end + 1..];
+        } else {
+            out.push('\u{1b}');
+            rest = &rest[at + 1..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn markdown_cannot_link_or_break_out_of_its_lines() {
+    let dir = injecting_project();
+    let output = mlcompat()
+        .arg("check")
+        .arg(dir.path())
+        .args([
+            "--profile",
+            M2,
+            "--fail-on",
+            "never",
+            "--format",
+            "markdown",
+        ])
+        .output()
+        .unwrap();
+    let markdown = String::from_utf8(output.stdout).unwrap();
+    assert_inert(&markdown, "markdown");
+    assert!(!markdown.contains("[click](https"), "{markdown}");
+    assert!(markdown.contains("\\[click\\]"), "{markdown}");
+    // The fleet matrix too: two machines, a table with the names in its cells.
+    let output = mlcompat()
+        .arg("check")
+        .arg(dir.path())
+        .args([
+            "--profile",
+            M2,
+            "--profile",
+            "fixtures/profiles/linux-a100-80gb.yaml",
+        ])
+        .args(["--fail-on", "never", "--format", "markdown"])
+        .output()
+        .unwrap();
+    let fleet = String::from_utf8(output.stdout).unwrap();
+    assert_inert(&fleet, "fleet markdown");
+    assert!(!fleet.contains("[click](https"), "{fleet}");
+}
+
+#[test]
+fn error_messages_on_stderr_are_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        &dir.path().join("requirements.txt"),
+        "torch\n-r \u{1b}]0;pwned\u{7}\u{202e}x.txt\n",
+    );
+    let output = mlcompat()
+        .arg("check")
+        .arg(dir.path())
+        .args(["--profile", M2])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_inert(&stderr, "stderr");
+    assert!(
+        stderr.contains("includes \\u{1b}]0;pwned\\u{7}\\u{202e}x.txt"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn fix_shows_project_lines_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        &dir.path().join("requirements.txt"),
+        "bitsandbytes==0.41.1\n# \u{1b}[2J\u{9b}cleared\n::error file=x::y\n",
+    );
+    let output = mlcompat()
+        .arg("fix")
+        .arg(dir.path())
+        .args(["--profile", M2, "--color", "never"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_inert(&stdout, "fix diff");
+    assert!(stdout.contains("\\u{1b}[2J"), "{stdout}");
+}

@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
-use mlcompat::report;
+use mlcompat::report::{self, escape};
 use mlcompat::source::SourceError;
 
 #[derive(Parser)]
@@ -104,7 +104,9 @@ pub fn main() -> ExitCode {
                 );
                 let _ = std::io::stdout().write_all(document.as_bytes());
             }
-            eprintln!("error: {error:#}");
+            // File names and values in the message come from the project: escaped, a newline
+            // or ESC in them cannot start a line or drive the terminal.
+            eprintln!("error: {}", escape::terminal(&format!("{error:#}")));
             ExitCode::from(2)
         }
     }

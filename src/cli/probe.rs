@@ -9,6 +9,7 @@ use clap::ValueEnum;
 use super::output::write_plain;
 use super::terminal;
 use mlcompat::probe::{self, ProbeOptions};
+use mlcompat::report::escape;
 
 #[derive(clap::Args)]
 pub struct ProbeArgs {
@@ -43,7 +44,7 @@ pub fn run(args: ProbeArgs) -> Result<ExitCode> {
     });
     if !args.explain {
         for note in &probed.notes {
-            eprintln!("note: {note}");
+            eprintln!("note: {}", escape::terminal(note));
         }
     }
     let text = match args.format {
@@ -57,12 +58,21 @@ pub fn run(args: ProbeArgs) -> Result<ExitCode> {
     }
     if args.explain {
         // Fitted to the terminal: origins are long ("pyenv shim on PATH, resolved through …")
-        // and a terminal would break them mid-word.
+        // and a terminal would break them mid-word. Values and origins name files of the
+        // machine (a `.python-version` a project put there): escaped before they are fitted.
+        let shown = |text: &str| escape::terminal(text).into_owned();
         let rows: Vec<Vec<String>> = probe::explain::rows(&probed)
             .into_iter()
-            .map(|(field, value, origin)| vec![field, value, format!("← {origin}")])
+            .map(|(field, value, origin)| {
+                vec![
+                    shown(&field),
+                    shown(&value),
+                    format!("← {}", shown(&origin)),
+                ]
+            })
             .collect();
-        write_plain(&terminal::fit_rows(&rows, &[24, 40], terminal::width()))?;
+        let fitted = terminal::fit_rows(&rows, &[24, 40], terminal::width());
+        write_plain(&escape::no_workflow_commands(&fitted))?;
     }
     Ok(ExitCode::SUCCESS)
 }

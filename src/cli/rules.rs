@@ -8,6 +8,7 @@ use clap::Subcommand;
 
 use super::output::write_plain;
 use super::terminal;
+use mlcompat::report::escape;
 use mlcompat::rules::{self, Catalogue};
 use mlcompat::source::SourceError;
 
@@ -76,7 +77,11 @@ pub fn run(command: RulesCommand) -> Result<ExitCode> {
         RulesCommand::Lint { files } => {
             let catalogue = chosen_catalogue(&files)?;
             let issues = catalogue.lint();
-            let mut out: String = issues.iter().map(|issue| format!("{issue}\n")).collect();
+            // Rule files come from strangers too: their words are escaped for the terminal.
+            let mut out: String = issues
+                .iter()
+                .map(|issue| format!("{}\n", escape::terminal(&issue.to_string())))
+                .collect();
             out += &format!(
                 "{} rules, {} problems\n",
                 catalogue.rules.len(),
@@ -88,7 +93,10 @@ pub fn run(command: RulesCommand) -> Result<ExitCode> {
         RulesCommand::Test { files } => {
             let catalogue = chosen_catalogue(&files)?;
             let (passed, failures) = rules::run_tests(&catalogue);
-            let mut out: String = failures.iter().map(|f| format!("FAIL {f}\n")).collect();
+            let mut out: String = failures
+                .iter()
+                .map(|f| format!("FAIL {}\n", escape::terminal(&f.to_string())))
+                .collect();
             out += &format!("{passed} passed, {} failed\n", failures.len());
             write_plain(&out)?;
             Ok(exit_code(failures.is_empty()))

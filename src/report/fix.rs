@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use owo_colors::OwoColorize;
 
+use super::escape::{self, terminal};
 use super::text::verdict_line;
 use crate::assessment::{Assessment, Status};
 use crate::fix::{self, FixPlan};
@@ -19,7 +20,9 @@ pub struct FixOutcome<'a> {
     pub after: Option<&'a Assessment>,
 }
 
-/// The fix report: a coloured diff (or the files written), then what remains.
+/// The fix report: a coloured diff (or the files written), then what remains. The diff shows
+/// the project's own lines and names, so each line is escaped for the terminal before it is
+/// coloured, and no line may start a workflow command.
 pub fn fix_report(outcome: &FixOutcome) -> String {
     let plan = outcome.plan;
     let mut out = String::new();
@@ -31,8 +34,8 @@ pub fn fix_report(outcome: &FixOutcome) -> String {
             for (file, path) in plan.files.iter().zip(written) {
                 out += &format!(
                     "wrote {}  ({})\n",
-                    path.display(),
-                    fix::how_to_use(&file.target)
+                    terminal(&path.display().to_string()),
+                    terminal(&fix::how_to_use(&file.target))
                 );
             }
         }
@@ -48,10 +51,11 @@ pub fn fix_report(outcome: &FixOutcome) -> String {
     if !plan.unfixable.is_empty() {
         out += "\nNot fixed by an edit:\n";
         for item in &plan.unfixable {
-            out += &format!("  - {item}\n");
+            out += &format!("  - {}\n", terminal(item));
         }
     }
     if let Some(after) = outcome.after {
+        let after = &escape::for_terminal(after);
         out += &format!(
             "\nAfter these edits, `mlcompat check` says: {}\n",
             verdict_line(after, false)
@@ -60,13 +64,16 @@ pub fn fix_report(outcome: &FixOutcome) -> String {
             out += &format!("  - {}: {}\n", finding.component, finding.title);
         }
     }
-    out
+    escape::no_workflow_commands(&out)
 }
 
 /// Added lines green, removed red, hunk headers cyan.
 fn colour_diff(diff: &str) -> String {
     diff.lines()
         .map(|line| {
+            // A CRLF file's lines end in CR: that is its line ending, not something to show.
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            let line = &escape::no_workflow_commands(&terminal(line));
             let painted = if line.starts_with("+++") || line.starts_with("---") {
                 line.bold().to_string()
             } else if line.starts_with('+') {

@@ -1,5 +1,6 @@
 //! The report as a Markdown document, in the founding assessment's shape, for an issue or
-//! `$GITHUB_STEP_SUMMARY`.
+//! `$GITHUB_STEP_SUMMARY`. It is given an assessment whose strings are already Markdown-escaped
+//! ([`super::escape::for_markdown`]).
 
 use std::fmt::Write;
 
@@ -85,9 +86,11 @@ pub fn render(assessment: &Assessment) -> String {
     if !assessment.changes.is_empty() {
         out.push_str("\n## Required Code Changes\n\n");
         for (index, change) in assessment.changes.iter().enumerate() {
+            // No code span: the file name is Markdown-escaped text, which a code span would show
+            // with its backslashes.
             let _ = writeln!(
                 out,
-                "{}. `{}:{}`: {}",
+                "{}. {}:{}: {}",
                 index + 1,
                 change.file,
                 change.line,
@@ -113,10 +116,10 @@ pub fn render(assessment: &Assessment) -> String {
                         .chars()
                         .filter(|c| *c != '`' && !c.is_control())
                         .collect::<String>(),
-                    escape_waiver(&s.finding.component)
+                    s.finding.component
                 );
                 match &s.reason {
-                    Some(reason) => format!("{what} ({})", escape_waiver(reason)),
+                    Some(reason) => format!("{what} ({reason})"),
                     None => what,
                 }
             })
@@ -132,19 +135,6 @@ pub fn render(assessment: &Assessment) -> String {
     out
 }
 
-/// The config's words (rule ids, components, reasons) as Markdown text: control characters
-/// dropped and the characters that would make markup, code or HTML escaped.
-fn escape_waiver(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars().filter(|c| !c.is_control()) {
-        if "\\`*_[]<>#|~!".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
 fn bullets(out: &mut String, name: &str, items: &[String]) {
     if items.is_empty() {
         return;
@@ -154,15 +144,4 @@ fn bullets(out: &mut String, name: &str, items: &[String]) {
         let _ = writeln!(out, "- {item}");
     }
     out.push('\n');
-}
-
-#[cfg(test)]
-mod waiver_tests {
-    #[test]
-    fn a_reason_cannot_make_markup() {
-        assert_eq!(
-            super::escape_waiver("see [here](x) `y` <b>\u{1b}[31m"),
-            "see \\[here\\](x) \\`y\\` \\<b\\>\\[31m"
-        );
-    }
 }

@@ -1,6 +1,7 @@
 //! Turning assessments into what a person or a CI job reads: one machine's report, or a fleet's
 //! matrix when a project is judged against several saved machines.
 
+pub mod escape;
 mod fix;
 mod fix_json;
 mod fleet;
@@ -46,15 +47,29 @@ pub struct Style {
     pub quiet: bool,
 }
 
-/// One machine's report.
+/// One machine's report. Every string in it is escaped for the format first ([`escape`]):
+/// project and profile strings never reach a terminal or a Markdown page raw.
 pub fn render(assessment: &Assessment, format: Format, style: &Style) -> String {
     let text = match format {
         Format::Json => return json::render(assessment),
+        // SARIF is JSON, escaped as JSON is.
         Format::Sarif => return sarif::render_one(assessment, ""),
-        _ if style.quiet => verdict_line(assessment, style.ascii) + "\n",
-        Format::Table => table::render(assessment, style),
-        Format::Markdown => markdown::render(assessment),
-        Format::Github => github::render(assessment, "", style),
+        Format::Markdown => {
+            let safe = escape::for_markdown(assessment);
+            if style.quiet {
+                verdict_line(&safe, style.ascii) + "\n"
+            } else {
+                markdown::render(&safe)
+            }
+        }
+        _ => {
+            let safe = escape::for_terminal(assessment);
+            match format {
+                _ if style.quiet => verdict_line(&safe, style.ascii) + "\n",
+                Format::Github => return finish_github(github::render(&safe, "", style), style),
+                _ => table::render(&safe, style),
+            }
+        }
     };
     finish(text, style)
 }
@@ -64,24 +79,50 @@ pub fn render_fleet(machines: &[Machine], format: Format, style: &Style) -> Stri
     let text = match format {
         Format::Json => return fleet::json(machines),
         Format::Sarif => return sarif::render(machines, ""),
-        // One line a machine, then the fleet's counts (the exit code follows the worst).
-        _ if style.quiet => {
-            fleet::quiet(machines, style) + &fleet::counts(machines, style.ascii) + "\n"
+        Format::Markdown => {
+            let safe = escape::fleet(machines, &escape::markdown);
+            if style.quiet {
+                quiet_fleet(&safe, style)
+            } else {
+                fleet::markdown(&safe)
+            }
         }
-        Format::Table => fleet::table(machines, style),
-        Format::Markdown => fleet::markdown(machines),
-        Format::Github => fleet::github(machines, "", style),
+        _ => {
+            let safe = escape::fleet(machines, &escape::terminal_owned);
+            match format {
+                _ if style.quiet => quiet_fleet(&safe, style),
+                Format::Github => return finish_github(fleet::github(&safe, "", style), style),
+                _ => fleet::table(&safe, style),
+            }
+        }
     };
     finish(text, style)
 }
 
+/// One line a machine, then the fleet's counts (the exit code follows the worst).
+fn quiet_fleet(machines: &[Machine], style: &Style) -> String {
+    fleet::quiet(machines, style) + &fleet::counts(machines, style.ascii) + "\n"
+}
+
+/// The last step of a human format: ASCII when asked, and no line that a CI runner would take
+/// for a workflow command.
 fn finish(text: String, style: &Style) -> String {
+    escape::no_workflow_commands(&finish_github(text, style))
+}
+
+/// The last step of the GitHub format, whose lines are workflow commands by design (their
+/// contents escaped by [`github`]).
+fn finish_github(text: String, style: &Style) -> String {
     if style.ascii { asciify(&text) } else { text }
 }
 
 /// GitHub annotations name files from the repository root; `prefix` is the scanned folder.
 pub fn github_annotations(assessment: &Assessment, prefix: &str, style: &Style) -> String {
-    finish(github::render(assessment, prefix, style), style)
+    let safe = escape::for_terminal(assessment);
+    finish_github(
+        github::render(&safe, &escape::terminal(prefix), style),
+        style,
+    )
 }
 
 /// SARIF for one machine or a fleet; `prefix` is the scanned folder relative to the repository
@@ -92,5 +133,9 @@ pub fn sarif(machines: &[Machine], prefix: &str) -> String {
 
 /// GitHub annotations for a fleet, files named from `prefix` as for one machine.
 pub fn github_fleet_annotations(machines: &[Machine], prefix: &str, style: &Style) -> String {
-    finish(fleet::github(machines, prefix, style), style)
+    let safe = escape::fleet(machines, &escape::terminal_owned);
+    finish_github(
+        fleet::github(&safe, &escape::terminal(prefix), style),
+        style,
+    )
 }

@@ -186,7 +186,7 @@ pub fn next_steps(assessment: &Assessment) -> Vec<String> {
     let mut steps: Vec<String> = files
         .iter()
         .map(|file| {
-            format!("Apply the required changes to `{file}` (or keep a per-machine copy of it)")
+            format!("Apply the required changes to {file} (or keep a per-machine copy of it)")
         })
         .collect();
     if let Some(first) = assessment.recommendations.first() {
