@@ -16,6 +16,7 @@ pub mod pipeline;
 pub mod probe;
 pub mod profile;
 pub mod project;
+pub mod publish;
 pub mod reader;
 pub mod report;
 pub mod rules;

@@ -92,7 +92,7 @@ fn decode(bytes: Vec<u8>, path: &Path) -> Result<String, SourceError> {
     })
 }
 
-fn io_message(error: &std::io::Error) -> String {
+pub(crate) fn io_message(error: &std::io::Error) -> String {
     match error.kind() {
         std::io::ErrorKind::NotFound => "no such file".to_string(),
         std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
@@ -134,7 +134,10 @@ pub fn write_atomically(path: &Path, text: &str) -> Result<(), SourceError> {
 
 /// A new, empty file `.NAME.PID-N.mlcompat-tmp` in `folder`; a name already taken (by an
 /// earlier crash, or planted) is passed over, never opened.
-fn create_temporary(folder: &Path, name: &str) -> std::io::Result<(PathBuf, std::fs::File)> {
+pub(crate) fn create_temporary(
+    folder: &Path,
+    name: &str,
+) -> std::io::Result<(PathBuf, std::fs::File)> {
     let mut attempt = 0u32;
     loop {
         let temporary = folder.join(format!(

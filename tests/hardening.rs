@@ -617,3 +617,204 @@ fn fix_shows_project_lines_escaped() {
     assert_inert(&stdout, "fix diff");
     assert!(stdout.contains("\\u{1b}[2J"), "{stdout}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// 4. `probe -o` writes a regular file or a new path, and replaces only with --force
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn probe_output_refuses_fifos_links_and_devices() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo.yaml");
+    mkfifo(&fifo);
+    let link = dir.path().join("stdout.yaml");
+    std::os::unix::fs::symlink("/dev/null", &link).unwrap();
+    let mut refused = vec![fifo.clone(), link.clone()];
+    // A device node of our own, so that a regression replaces nothing of the machine's.
+    let device = dir.path().join("null.yaml");
+    let name = std::ffi::CString::new(device.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid path, a mode, and the device number of /dev/null; fails unless root.
+    if unsafe { libc::mknod(name.as_ptr(), libc::S_IFCHR | 0o666, libc::makedev(1, 3)) } == 0 {
+        refused.push(device.clone());
+    }
+    for path in &refused {
+        mlcompat()
+            .args(["probe", "--force", "-o"])
+            .arg(path)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(
+                "mlcompat writes only a regular file or a new path",
+            ));
+    }
+    assert!(
+        std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo()
+    );
+    assert!(link.is_symlink());
+    if refused.len() == 3 {
+        assert!(
+            std::fs::symlink_metadata(&device)
+                .unwrap()
+                .file_type()
+                .is_char_device()
+        );
+    }
+    let left = std::fs::read_dir(dir.path()).unwrap().count();
+    assert_eq!(left, refused.len(), "no temporary file is left");
+}
+
+#[test]
+fn probe_output_never_replaces_a_file_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let existing = dir.path().join("me.yaml");
+    std::fs::write(&existing, "mine").unwrap();
+    mlcompat()
+        .args(["probe", "-o"])
+        .arg(&existing)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "me.yaml: already exists; use --force",
+        ));
+    assert_eq!(std::fs::read_to_string(&existing).unwrap(), "mine");
+    let new = dir.path().join("new.yaml");
+    mlcompat()
+        .args(["probe", "-o"])
+        .arg(&new)
+        .assert()
+        .success();
+    assert!(
+        std::fs::read_to_string(&new)
+            .unwrap()
+            .starts_with("schema_version: 1")
+    );
+    mlcompat()
+        .args(["probe", "-o", "-"])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("schema_version: 1"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. `fix --write`: no silent replacement, all files or none
+// ---------------------------------------------------------------------------------------------
+
+fn founding_copy(dir: &Path) -> PathBuf {
+    let project = dir.join("p");
+    std::fs::create_dir(&project).unwrap();
+    for name in ["requirements.txt", "environment.yml", "config.yaml"] {
+        std::fs::copy(Path::new(FOUNDING).join(name), project.join(name)).unwrap();
+    }
+    project
+}
+
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn two_fix_runs_in_one_folder_never_both_succeed() {
+    let bin = assert_cmd::cargo::cargo_bin("mlcompat");
+    for _ in 0..8 {
+        let dir = tempfile::tempdir().unwrap();
+        let project = founding_copy(dir.path());
+        let spawn = || {
+            std::process::Command::new(&bin)
+                .arg("fix")
+                .arg(&project)
+                .args(["--profile", M2, "--write", "--suffix", "mac"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        };
+        let mut runs = [spawn(), spawn()];
+        let deadline = std::time::Instant::now() + GUARD;
+        let mut codes = [None, None];
+        while codes.iter().any(Option::is_none) {
+            for (run, code) in runs.iter_mut().zip(codes.iter_mut()) {
+                if code.is_none()
+                    && let Some(status) = run.try_wait().unwrap()
+                {
+                    *code = Some(status.code());
+                }
+            }
+            if std::time::Instant::now() > deadline {
+                runs.iter_mut().for_each(|r| {
+                    let _ = r.kill();
+                });
+                panic!("fix --write did not finish");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let succeeded = codes.iter().filter(|c| **c == Some(Some(0))).count();
+        assert!(succeeded <= 1, "both runs succeeded: {codes:?}");
+        let written: Vec<String> = names_in(&project)
+            .into_iter()
+            .filter(|n| n.contains("-mac."))
+            .collect();
+        // All or none: the three files of the run that won, or nothing at all.
+        assert!(
+            written.len() == 3 && succeeded == 1 || written.is_empty() && succeeded == 0,
+            "{codes:?} {written:?}"
+        );
+        assert!(
+            !names_in(&project).iter().any(|n| n.contains("mlcompat-")),
+            "temporary files left: {:?}",
+            names_in(&project)
+        );
+    }
+}
+
+#[test]
+fn fix_write_refuses_existing_names_even_a_dangling_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = founding_copy(dir.path());
+    std::os::unix::fs::symlink("gone", project.join("requirements-macos.txt")).unwrap();
+    mlcompat()
+        .arg("fix")
+        .arg(&project)
+        .args(["--profile", M2, "--write"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "requirements-macos.txt: already exists; use --force",
+        ));
+    assert!(project.join("requirements-macos.txt").is_symlink());
+    assert_eq!(names_in(&project).len(), 4, "{:?}", names_in(&project));
+}
+
+#[test]
+fn a_fix_that_fails_part_way_leaves_the_folder_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = founding_copy(dir.path());
+    std::fs::write(project.join("config-macos.yaml"), "old").unwrap();
+    // The last file to be written cannot be: its name is a folder.
+    std::fs::create_dir(project.join("requirements-macos.txt")).unwrap();
+    std::fs::write(project.join("requirements-macos.txt/keep"), "keep").unwrap();
+    let before = names_in(&project);
+    mlcompat()
+        .arg("fix")
+        .arg(&project)
+        .args(["--profile", M2, "--write", "--force"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "requirements-macos.txt: cannot write",
+        ));
+    assert_eq!(names_in(&project), before);
+    assert_eq!(
+        std::fs::read_to_string(project.join("config-macos.yaml")).unwrap(),
+        "old"
+    );
+}

@@ -741,6 +741,14 @@ fn probe_to(path: &Path) -> assert_cmd::assert::Assert {
     mlcompat().args(["probe", "-o"]).arg(path).assert()
 }
 
+/// `probe -o PATH --force`: replacing an existing file is asked for.
+fn probe_over(path: &Path) -> assert_cmd::assert::Assert {
+    mlcompat()
+        .args(["probe", "--force", "-o"])
+        .arg(path)
+        .assert()
+}
+
 #[test]
 fn writing_under_a_regular_file_or_into_proc_is_exit_2_with_the_path() {
     let dir = tempfile::tempdir().unwrap();
@@ -753,7 +761,7 @@ fn writing_under_a_regular_file_or_into_proc_is_exit_2_with_the_path() {
         .stderr(predicate::str::contains("cannot write"));
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "keep");
     if cfg!(target_os = "linux") {
-        probe_to(Path::new("/proc/version"))
+        probe_over(Path::new("/proc/version"))
             .code(2)
             .stderr(predicate::str::contains("/proc/version: cannot write"));
         probe_to(Path::new("/proc/self/nonexistent/out.yaml"))
@@ -790,7 +798,7 @@ fn a_successful_write_replaces_the_file_whole() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("me.yaml");
     std::fs::write(&target, "x".repeat(100_000)).unwrap();
-    probe_to(&target).success();
+    probe_over(&target).success();
     let written = std::fs::read_to_string(&target).unwrap();
     assert!(written.starts_with("schema_version: 1"), "{written}");
     assert!(!written.contains("xxx"));

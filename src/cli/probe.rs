@@ -16,9 +16,13 @@ pub struct ProbeArgs {
     /// The profile's format.
     #[arg(long, value_enum, default_value_t = ProfileFormat::Yaml)]
     format: ProfileFormat,
-    /// Write the profile to FILE instead of stdout.
+    /// Write the profile to FILE instead of stdout (`-` is stdout). FILE must be a new path,
+    /// or with --force a regular file to replace.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Replace FILE when it exists.
+    #[arg(long, requires = "output")]
+    force: bool,
     /// The Python interpreter to describe (instead of the active one).
     #[arg(long, value_name = "PATH")]
     python: Option<PathBuf>,
@@ -52,7 +56,8 @@ pub fn run(args: ProbeArgs) -> Result<ExitCode> {
         ProfileFormat::Json => serde_json::to_string_pretty(&probed.profile)? + "\n",
     };
     match args.output {
-        Some(path) => mlcompat::source::write_atomically(&path, &text)?,
+        Some(path) if path.as_os_str() == "-" => write_plain(&text)?,
+        Some(path) => mlcompat::publish::write_file(&path, &text, args.force)?,
         None if !args.explain => write_plain(&text)?,
         None => {}
     }

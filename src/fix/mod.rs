@@ -11,6 +11,7 @@ use crate::assessment::Status;
 use crate::assessment::{Assessment, ChangeAt};
 use crate::pipeline;
 use crate::profile::Profile;
+use crate::publish;
 use crate::rules::Catalogue;
 use crate::source::{self, SourceError};
 
@@ -184,8 +185,10 @@ pub fn diff(file: &FixedFile) -> String {
         .to_string()
 }
 
-/// Writes each fixed file atomically beside its original. Refuses to overwrite an original
-/// or an existing file unless `force`.
+/// Writes the fixed files beside their originals, all or none ([`publish::all_or_none`]).
+/// Refuses to overwrite an original, and, unless `force`, any name that exists (a dangling link
+/// too): checked first for a clear message, and again by the publication itself, so a second
+/// run racing this one fails instead of silently replacing its files.
 pub fn write(root: &Path, plan: &FixPlan, force: bool) -> Result<Vec<PathBuf>, SourceError> {
     let originals: BTreeSet<&str> = plan.files.iter().map(|f| f.original.as_str()).collect();
     for file in &plan.files {
@@ -196,20 +199,23 @@ pub fn write(root: &Path, plan: &FixPlan, force: bool) -> Result<Vec<PathBuf>, S
                 "is an original the fix reads; choose another --suffix",
             ));
         }
-        if target.exists() && !force {
+        if std::fs::symlink_metadata(&target).is_ok() && !force {
             return Err(SourceError::new(
                 &target,
                 "already exists; use --force to replace it",
             ));
         }
     }
-    let mut written = Vec::new();
-    for file in &plan.files {
-        let target = root.join(&file.target);
-        source::write_atomically(&target, &file.after)?;
-        written.push(target);
-    }
-    Ok(written)
+    let files: Vec<publish::NewFile<'_>> = plan
+        .files
+        .iter()
+        .map(|file| publish::NewFile {
+            path: root.join(&file.target),
+            text: &file.after,
+        })
+        .collect();
+    publish::all_or_none(&files, force)?;
+    Ok(files.into_iter().map(|file| file.path).collect())
 }
 
 /// Judges the project as it would be after the fix: in a private temporary folder, the files it
