@@ -818,3 +818,60 @@ fn a_fix_that_fails_part_way_leaves_the_folder_as_it_was() {
         "old"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// 6. A closed or failing stdout is an error; a reader that stops early is not
+// ---------------------------------------------------------------------------------------------
+
+/// Runs mlcompat with `redirect` applied to its stdout by the shell; returns its exit code.
+fn with_stdout(redirect: &str, args: &[&str]) -> Option<i32> {
+    let script = format!("\"$0\" \"$@\" {redirect}; exit ${{PIPESTATUS[0]}}");
+    Command::new("bash")
+        .arg("-c")
+        .arg(script)
+        .arg(assert_cmd::cargo::cargo_bin("mlcompat"))
+        .args(args)
+        .timeout(GUARD)
+        .output()
+        .unwrap()
+        .status
+        .code()
+}
+
+#[test]
+fn a_closed_stdout_is_exit_2_for_every_command() {
+    let commands: [&[&str]; 6] = [
+        &["check", FOUNDING, "--profile", M2, "--fail-on", "never"],
+        &["probe"],
+        &["fix", FOUNDING, "--profile", M2],
+        &["rules", "list"],
+        &["completions", "bash"],
+        &["man"],
+    ];
+    for args in commands {
+        assert_eq!(
+            with_stdout(">&-", args),
+            Some(2),
+            "{args:?} with stdout closed"
+        );
+        if Path::new("/dev/full").exists() {
+            assert_eq!(
+                with_stdout(">/dev/full", args),
+                Some(2),
+                "{args:?} into /dev/full"
+            );
+        }
+        // Throwing the output away on purpose is not an error either.
+        assert_eq!(
+            with_stdout(">/dev/null", args),
+            Some(0),
+            "{args:?} into /dev/null"
+        );
+        // `| head` stopping early is how pipelines end, not an error.
+        assert_eq!(
+            with_stdout("| (exec 0<&-)", args),
+            Some(0),
+            "{args:?} into a closed pipe"
+        );
+    }
+}

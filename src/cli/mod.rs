@@ -106,7 +106,10 @@ pub fn main() -> ExitCode {
             }
             // File names and values in the message come from the project: escaped, a newline
             // or ESC in them cannot start a line or drive the terminal.
-            eprintln!("error: {}", escape::terminal(&format!("{error:#}")));
+            output::write_stderr(&format!(
+                "error: {}",
+                escape::terminal(&format!("{error:#}"))
+            ));
             ExitCode::from(2)
         }
     }
@@ -119,22 +122,29 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Fix(args) => fix::run(args),
         Command::Refresh(args) => refresh::run(args),
         Command::Rules(command) => rules::run(command),
+        // Rendered into memory, then written like every other output, so a closed or failing
+        // stdout is exit 2 here too.
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(shell, &mut command, "mlcompat", &mut std::io::stdout());
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command, "mlcompat", &mut script);
+            output::write_plain(&String::from_utf8_lossy(&script))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Man { subcommand, dir } => {
             let command = <Cli as clap::CommandFactory>::command();
             match dir {
                 Some(dir) => {
+                    let mut wrote = String::new();
                     for path in man::write_all(&command, &dir)? {
-                        println!("wrote {path}");
+                        wrote.push_str(&format!("wrote {path}\n"));
                     }
+                    output::write_plain(&wrote)?;
                 }
-                None => std::io::stdout()
-                    .write_all(&man::page(&command, &subcommand)?)
-                    .context("writing the man page")?,
+                None => output::write_plain(&String::from_utf8_lossy(&man::page(
+                    &command,
+                    &subcommand,
+                )?))?,
             }
             Ok(ExitCode::SUCCESS)
         }

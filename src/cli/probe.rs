@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::ValueEnum;
 
-use super::output::write_plain;
+use super::output::{write_plain, write_stderr};
 use super::terminal;
 use mlcompat::probe::{self, ProbeOptions};
 use mlcompat::report::escape;
@@ -48,7 +48,7 @@ pub fn run(args: ProbeArgs) -> Result<ExitCode> {
     });
     if !args.explain {
         for note in &probed.notes {
-            eprintln!("note: {}", escape::terminal(note));
+            write_stderr(&format!("note: {}", escape::terminal(note)));
         }
     }
     let text = match args.format {
