@@ -63,9 +63,14 @@ pub fn write_stdout(text: &str, choice: anstream::ColorChoice) -> Result<()> {
 /// systems, `__mod_init_func` on Apple's).
 static STDOUT_CLOSED_AT_START: AtomicBool = AtomicBool::new(false);
 
+#[cfg(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "freebsd",
+    target_vendor = "apple"
+))]
 extern "C" fn record_closed_stdout() {
     // SAFETY: F_GETFD only reads the descriptor's flags; any descriptor number may be asked.
-    #[cfg(unix)]
     if unsafe { libc::fcntl(libc::STDOUT_FILENO, libc::F_GETFD) } == -1 {
         STDOUT_CLOSED_AT_START.store(true, Ordering::Relaxed);
     }
