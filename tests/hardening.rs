@@ -441,7 +441,12 @@ fn files_past_the_total_budget_are_skipped_with_one_note() {
         .filter(|n| n.contains("the files after it were not read"))
         .collect();
     assert_eq!(notes.len(), 1, "{report:#}");
-    assert!(notes[0].contains("5000 files and 64 MiB"), "{notes:?}");
+    let limits = format!(
+        "{} files and {} MiB",
+        mlcompat::project::MAX_FILES,
+        mlcompat::project::MAX_TOTAL_BYTES >> 20
+    );
+    assert!(notes[0].contains(&limits), "{notes:?}");
 }
 
 // ---------------------------------------------------------------------------------------------
