@@ -122,7 +122,10 @@ fn publish(file: &NewFile<'_>, replace: bool) -> Result<Published, SourceError> 
         // puts back.
         keep_backup(&mut published).and_then(|()| std::fs::rename(&published.temporary, path))
     } else {
-        std::fs::hard_link(&published.temporary, path)
+        match std::fs::hard_link(&published.temporary, path) {
+            Err(error) if links_unsupported(&error) => copy_new(&mut published, file.text),
+            linked => linked,
+        }
     };
     match result {
         Ok(()) => Ok(published),
@@ -131,6 +134,38 @@ fn publish(file: &NewFile<'_>, replace: bool) -> Result<Published, SourceError> 
             Err(cannot(&error))
         }
     }
+}
+
+/// Whether an error from `link(2)` means the file system has no hard links (FAT, exFAT, some
+/// network shares), rather than that the name is taken or the folder is not writable.
+fn links_unsupported(error: &std::io::Error) -> bool {
+    if error.kind() == std::io::ErrorKind::Unsupported {
+        return true;
+    }
+    #[cfg(unix)]
+    {
+        matches!(
+            error.raw_os_error(),
+            Some(libc::EPERM | libc::EOPNOTSUPP | libc::EXDEV | libc::EMLINK)
+        )
+    }
+    #[cfg(not(unix))]
+    {
+        false
+    }
+}
+
+/// The portable way to publish without replacing, where hard links are missing: create the
+/// name new (`O_CREAT|O_EXCL`, which fails when anything, a dangling link too, has it) and
+/// write the text into it. Not atomic for readers, but it never replaces; undo removes it by
+/// its identity as before.
+fn copy_new(published: &mut Published, text: &str) -> std::io::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&published.path)?;
+    published.id = file.metadata().ok().and_then(|m| FileId::of(&m));
+    std::io::Write::write_all(&mut file, text.as_bytes()).and_then(|()| file.sync_all())
 }
 
 /// Writes `text` to a new temporary file beside `path`, synced, and returns its identity.
@@ -157,11 +192,25 @@ fn stage(path: &Path, text: &str) -> std::io::Result<(PathBuf, Option<FileId>)> 
 
 /// Keeps what is at the name (a file or a link) under a temporary name, to put back on undo.
 fn keep_backup(published: &mut Published) -> std::io::Result<()> {
-    if std::fs::symlink_metadata(&published.path).is_err() {
-        return Ok(());
+    match std::fs::symlink_metadata(&published.path) {
+        Err(_) => return Ok(()),
+        // --force replaces files, never a folder (whose link(2) fails with the same EPERM
+        // as a file system without hard links).
+        Ok(metadata) if metadata.is_dir() => {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::IsADirectory,
+                "it is a folder",
+            ));
+        }
+        Ok(_) => {}
     }
     let backup = published.temporary.with_extension("mlcompat-old");
-    std::fs::hard_link(&published.path, &backup)?;
+    match std::fs::hard_link(&published.path, &backup) {
+        // Without hard links the old file is moved aside instead: the name is empty until the
+        // new file is renamed in, which only --force asks for.
+        Err(error) if links_unsupported(&error) => std::fs::rename(&published.path, &backup)?,
+        linked => linked?,
+    }
     published.backup = Some(backup);
     Ok(())
 }
@@ -223,6 +272,39 @@ mod tests {
         // All or none: `a`, published first, is taken back; nothing temporary is left.
         assert_eq!(names(dir.path()), vec!["b"]);
         assert!(dangling.is_symlink());
+    }
+
+    /// The fallback for file systems without hard links never replaces either.
+    #[test]
+    fn the_copy_fallback_creates_only_new_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let dangling = dir.path().join("link");
+        std::os::unix::fs::symlink("nowhere", &dangling).unwrap();
+        let published = |path: PathBuf| Published {
+            path,
+            temporary: dir.path().join("unused"),
+            id: None,
+            backup: None,
+        };
+        let mut taken = published(dangling.clone());
+        let error = copy_new(&mut taken, "x").unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::AlreadyExists);
+        assert!(
+            !dir.path().join("nowhere").exists(),
+            "never written through"
+        );
+        let mut fresh = published(dir.path().join("new"));
+        copy_new(&mut fresh, "text").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("new")).unwrap(),
+            "text"
+        );
+        assert!(fresh.id.is_some());
+        undo(&fresh);
+        assert!(
+            !dir.path().join("new").exists(),
+            "undo removes what it wrote"
+        );
     }
 
     #[test]
