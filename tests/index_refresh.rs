@@ -480,3 +480,26 @@ fn a_server_error_is_retried_once_and_a_refused_negotiation_falls_back_to_html()
         "{log:?}"
     );
 }
+
+/// A closed stdout (`>&-`) is exit 2 for refresh as for every command: its summary of what
+/// changed had nowhere to go. (The cache is still written: the summary comes after.)
+#[cfg(unix)]
+#[test]
+fn a_closed_stdout_is_exit_2() {
+    let (base, _) = serve(index(), Duration::from_secs(60));
+    let project = tempfile::tempdir().unwrap();
+    std::fs::write(project.path().join("requirements.txt"), "demo>=1\n").unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new("bash")
+        .arg("-c")
+        .arg("\"$0\" \"$@\" >&-")
+        .arg(assert_cmd::cargo::cargo_bin("mlcompat"))
+        .args(["refresh", project.path().to_str().unwrap(), "--index-url"])
+        .arg(format!("{base}/simple/"))
+        .env("MLCOMPAT_CACHE_DIR", cache.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("stdout: it is closed"), "{stderr}");
+}

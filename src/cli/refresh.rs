@@ -3,6 +3,7 @@
 //! stdout.
 
 use std::collections::BTreeSet;
+use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -17,6 +18,9 @@ use mlcompat::index::list::{CATALOGUE, EVERY_RELEASE, PackageList};
 use mlcompat::index::refresh::{self, Plan, index_url};
 use mlcompat::names;
 use mlcompat::project::{self, Installer};
+use mlcompat::report::escape;
+
+use super::output::{write_plain, write_stderr};
 
 /// Arguments of `mlcompat refresh`.
 #[derive(Clone, Debug, clap::Args)]
@@ -87,6 +91,8 @@ pub fn run(args: RefreshArgs) -> Result<ExitCode> {
     client.delay = Duration::from_millis(args.delay_ms);
     let terminal = std::io::stderr().is_terminal();
     let mut progress = |done: usize, total: usize, name: &str| {
+        // Package names come from the project: escaped before they reach the terminal.
+        let name = escape::terminal(name);
         let mut err = std::io::stderr().lock();
         if terminal {
             let width = 30;
@@ -111,7 +117,9 @@ pub fn run(args: RefreshArgs) -> Result<ExitCode> {
         &|name| known.package(name),
         &mut progress,
     )?;
-    let mut stdout = std::io::stdout().lock();
+    // Collected, then written like every command's output: a closed or failing stdout is
+    // exit 2, and names from the project or the index are escaped.
+    let mut stdout = String::new();
     let _ = writeln!(
         stdout,
         "Read {} packages from {} into {} ({} requests).",
@@ -153,8 +161,13 @@ pub fn run(args: RefreshArgs) -> Result<ExitCode> {
     for (what, why) in &summary.metadata_failed {
         let _ = writeln!(stdout, "No Requires-Dist for {what}: {why}");
     }
+    write_plain(&escape::terminal_lines(&stdout))?;
     for (name, error) in &summary.failed {
-        eprintln!("error: {name}: {error}");
+        write_stderr(&format!(
+            "error: {}: {}",
+            escape::terminal(name),
+            escape::terminal(&error.to_string())
+        ));
     }
     Ok(if summary.failed.is_empty() {
         ExitCode::SUCCESS
