@@ -16,7 +16,9 @@ use crate::source::{SourceError, create_temporary, io_message};
 
 /// One file to publish: where, and its text.
 pub struct NewFile<'a> {
+    /// Where the file goes.
     pub path: PathBuf,
+    /// What it holds.
     pub text: &'a str,
 }
 

@@ -18,8 +18,10 @@ use std::path::Path;
 /// Why a file was not read. The words follow the path in a message: `x.txt: is a FIFO, …`.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
+    /// Nothing has that name (or a link leads nowhere).
     #[error("no such file")]
     NotFound,
+    /// The file or a folder on its path may not be read by this user.
     #[error("permission denied")]
     PermissionDenied,
     /// A folder, FIFO, device or socket: mlcompat reads plain files only.
@@ -27,10 +29,16 @@ pub enum ReadError {
     NotRegular(&'static str),
     /// The file is bigger than the cap for its kind.
     #[error("is over the {limit} byte limit for {what}")]
-    TooBig { limit: u64, what: &'static str },
+    TooBig {
+        /// The cap, in bytes.
+        limit: u64,
+        /// The kind of file the cap is for ("a manifest or config").
+        what: &'static str,
+    },
     /// The file changed between the look and the open (a race, or a planted swap).
     #[error("changed while it was being opened, so it was not read")]
     Changed,
+    /// Any other failure of the system calls, with the system's words.
     #[error("{0}")]
     Io(std::io::Error),
 }
@@ -74,6 +82,7 @@ impl FileId {
 /// A file read whole.
 #[derive(Debug)]
 pub struct Contents {
+    /// The file's bytes, at most the cap.
     pub bytes: Vec<u8>,
     /// Its identity, for reading a file reached under several names once.
     pub id: Option<FileId>,
