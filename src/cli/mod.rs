@@ -13,7 +13,7 @@ mod terminal;
 use std::io::Write;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Parser, Subcommand};
 
 use mlcompat::report::{self, escape};
