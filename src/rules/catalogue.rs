@@ -142,6 +142,11 @@ pub struct Catalogue {
     pub recommendations: Vec<Recommendation>,
     /// The memory model, from `rules/memory.yaml`.
     pub memory_model: Option<MemoryModel>,
+    /// What the package index says (which wheels exist, what each release requires): the
+    /// built-in snapshot, and for `check` and `fix` ([`Catalogue::load`]) the snapshot overlaid
+    /// by `refresh`'s cache. Shared, because a fleet judges many machines with one catalogue
+    /// and the knowledge records how old what it used is.
+    pub knowledge: std::sync::Arc<crate::index::Knowledge>,
     /// Whether rules were loaded with their test cases.
     with_tests: bool,
 }
@@ -168,6 +173,8 @@ impl Catalogue {
     /// `fix`: a rule that does not compile is an error naming its file and line.
     pub fn load(extra: &[PathBuf]) -> Result<Catalogue, SourceError> {
         let mut catalogue = Catalogue::builtin()?;
+        // The user's refreshed cache where it is newer than the snapshot; never the network.
+        catalogue.knowledge = std::sync::Arc::new(crate::index::Knowledge::from_environment());
         catalogue.add_files(extra)?;
         if let Some(issue) = catalogue.rejected.first() {
             return Err(SourceError::invalid(

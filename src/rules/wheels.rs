@@ -1,0 +1,300 @@
+//! Every declared package judged from the package index (DESIGN.md, "Knowledge from the package
+//! index"): what pip would install on the machine for the Python the project runs on. A wheel is
+//! ✅ (the package is known and installs; backends stay the rules' business, and a rule's ⚠️ or ❌
+//! still wins, as the worst finding wins); only a source distribution is ⚠️ "builds from source",
+//! naming what the build needs (`index/builds.txt`); nothing installable is ❌, naming the nearest
+//! release that would install, with a `require` change where the version constraint is the
+//! problem. A package the index does not know is left alone (❔ unless a rule judges it).
+//!
+//! Only declared packages are looked up, and the knowledge parses only those: a project of ten
+//! packages reads ten small files, not the snapshot.
+
+use std::collections::{BTreeMap, HashSet};
+
+use pep440_rs::{Version, VersionSpecifiers};
+use version_ranges::Ranges;
+
+use super::changes::resolve_changes;
+use super::facts::{Facts, judged_python_version};
+use super::rule::Change;
+use crate::assessment::{ChangeAt, Finding, Status};
+use crate::index::install::Why;
+use crate::index::tags::WheelTag;
+use crate::index::{Choice, Knowledge, Outcome, Package, Target, choose};
+use crate::project::{Installer, PackageDecl};
+
+/// The pseudo-rule id the index's findings carry, so a report and `--format json` can tell them
+/// from the hand-written rules'.
+pub const RULE: &str = "index-wheel";
+
+/// `index/builds.txt`: what building a package from source needs.
+const BUILDS: &str = include_str!("../../index/builds.txt");
+
+/// What a build needs when `index/builds.txt` does not say and the package publishes compiled
+/// wheels for other machines.
+const GENERIC_BUILD: &str = "a C/C++ compiler, Python headers and the package's build requirements";
+
+/// What `index/builds.txt` says `name` needs to build, if it lists it.
+fn build_needs(name: &str) -> Option<&'static str> {
+    BUILDS
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .find_map(|line| {
+            let (package, needs) = line.split_once(char::is_whitespace)?;
+            (package == name).then(|| needs.trim())
+        })
+}
+
+/// Whether any release of the package publishes a wheel that is not pure Python: its sdist
+/// then has compiled parts, and building it needs a compiler.
+fn compiled(package: &Package) -> bool {
+    package.releases.iter().any(|release| {
+        release
+            .wheels
+            .iter()
+            .any(|tag| WheelTag::parse(tag).is_some_and(|t| t.abi.iter().any(|abi| abi != "none")))
+    })
+}
+
+/// What the index's judgement adds to a report: findings, changes, and notes for problems that
+/// are the same on every machine (a pin no release matches is not this machine's fault).
+#[derive(Default)]
+pub struct FromIndex {
+    pub findings: Vec<Finding>,
+    pub changes: Vec<ChangeAt>,
+    pub notes: Vec<String>,
+}
+
+/// The target pip installs for: this machine's OS, architecture and macOS version with the Python
+/// the project runs on. `None` when either is unknown (nothing is judged then).
+pub fn target(facts: &Facts) -> Option<Target> {
+    let python = judged_python_version(facts.profile, facts.project)?;
+    Target::for_profile(facts.profile, &python)
+}
+
+/// Whether the index's answer applies to a declaration: pip installs it from PyPI by name.
+/// Conda packages come from conda's channels, direct references from their URL, and a local
+/// version (`+cu121`) only from another index.
+fn from_pypi(decl: &PackageDecl) -> bool {
+    decl.installer == Installer::Pip
+        && decl.url.is_none()
+        && decl.wheel_cuda.is_none()
+        && !decl.specifier.contains('+')
+}
+
+/// Judges every declaration pip installs from the index.
+pub fn judge(facts: &Facts, knowledge: &Knowledge) -> FromIndex {
+    let mut out = FromIndex::default();
+    let Some(target) = target(facts) else {
+        return out;
+    };
+    // A project that installs from other indexes may get a package from them: only what PyPI
+    // certainly has (a wheel) is said then; what it lacks may be on the other index.
+    let other_indexes = !facts.project.indexes.is_empty();
+    let mut seen: HashSet<(String, String, Option<String>)> = HashSet::new();
+    let mut packages: BTreeMap<String, Option<Package>> = BTreeMap::new();
+    for decl in &facts.project.packages {
+        if !from_pypi(decl) {
+            continue;
+        }
+        let name = facts.catalogue.canonical(&decl.name).to_string();
+        if !seen.insert((name.clone(), decl.specifier.clone(), decl.extra.clone())) {
+            continue;
+        }
+        let package = packages
+            .entry(name.clone())
+            .or_insert_with(|| knowledge.package(&name));
+        let Some(package) = package.as_ref() else {
+            continue;
+        };
+        let choice = choose(package, decl.versions.as_ref(), &target);
+        if other_indexes && !matches!(choice.outcome, Outcome::Wheel { .. }) {
+            continue;
+        }
+        judge_one(facts, &target, decl, &name, package, &choice, &mut out);
+    }
+    out
+}
+
+/// The newest release the constraint allows that pip would consider (not yanked, not a
+/// pre-release): when pip installs an older one, the report says why.
+fn newest_allowed<'a>(
+    package: &'a Package,
+    wanted: Option<&VersionSpecifiers>,
+) -> Option<&'a Version> {
+    package
+        .releases
+        .iter()
+        .rev()
+        .filter(|r| !r.yanked && !r.version.any_prerelease())
+        .find(|r| wanted.is_none_or(|spec| spec.contains(&r.version)))
+        .map(|r| &r.version)
+}
+
+fn judge_one(
+    facts: &Facts,
+    target: &Target,
+    decl: &PackageDecl,
+    name: &str,
+    package: &Package,
+    choice: &Choice,
+    out: &mut FromIndex,
+) {
+    let on = target.describe();
+    let described = choice.describe(name, target);
+    let source = vec![format!(
+        "{} (package index as of {})",
+        package.source, package.as_of
+    )];
+    let wanted = decl.versions.as_ref();
+    let glibc_note = choice
+        .with_newer_glibc
+        .as_ref()
+        .map(|(version, _, (x, y))| (version.clone(), format!("{x}.{y}")));
+    let mut finding = Finding {
+        rule: RULE.to_string(),
+        component: name.to_string(),
+        status: Status::Ok,
+        title: String::new(),
+        summary: String::new(),
+        problem: described.clone(),
+        impact: Vec::new(),
+        solution: Vec::new(),
+        evidence: vec![decl.evidence.clone()],
+        source,
+        verified: package.as_of.clone(),
+    };
+    let mut change: Option<Ranges<Version>> = None;
+    match &choice.outcome {
+        Outcome::Wheel { version, .. } => {
+            finding.title = format!("{name} {version} installs from a wheel on {on}");
+            finding.summary = format!("{version}: wheel for {on}");
+            if let Some(newest) = newest_allowed(package, wanted).filter(|n| *n > version) {
+                finding.summary = format!(
+                    "{version}: wheel for {on} (pip picks it: {newest} has no file for it)"
+                );
+            }
+            if let Some((newer, glibc)) = &glibc_note {
+                finding.impact.push(format!(
+                    "With glibc {glibc} or newer pip installs {name} {newer} instead; this profile \
+                     does not say its glibc, so 2.17 was assumed"
+                ));
+            }
+        }
+        Outcome::Sdist { version } => {
+            let needs = build_needs(name).or(compiled(package).then_some(GENERIC_BUILD));
+            match (needs, &glibc_note) {
+                (_, Some((newer, glibc))) => {
+                    finding.status = Status::Warn;
+                    finding.title =
+                        format!("{name} {newer} needs glibc ≥ {glibc}; this profile does not say");
+                    finding.summary =
+                        format!("wheels need glibc ≥ {glibc}; this profile does not say");
+                    finding.solution.push(format!(
+                        "Say the machine's glibc in the profile (`system.libc`, or run `mlcompat probe`); \
+                         with glibc {glibc} or newer pip installs a wheel of {name} {newer}"
+                    ));
+                }
+                (Some(needs), None) => {
+                    finding.status = Status::Warn;
+                    finding.title = format!("{name} {version} builds from source on {on}");
+                    finding.summary = format!("{version}: no wheel for {on}; builds from source");
+                    finding.impact.push(format!(
+                        "pip builds {name} from its sdist, which needs {needs}"
+                    ));
+                    finding
+                        .solution
+                        .push(format!("Install {needs} before `pip install`"));
+                    if let Some(nearest) = &choice.nearest_wheel {
+                        finding.solution.push(format!(
+                            "Or require a release with a wheel here ({name} {nearest})"
+                        ));
+                        if wanted.is_some() {
+                            change = Some(towards(version, nearest));
+                        }
+                    }
+                }
+                (None, None) => {
+                    finding.title =
+                        format!("{name} {version} installs from its source distribution");
+                    finding.summary = format!("{version}: pure Python, installs from its sdist");
+                }
+            }
+        }
+        Outcome::Nothing(Why::NoRelease | Why::Yanked { .. }) => {
+            // The same on every machine: a note, not a verdict about this one.
+            out.notes.push(format!(
+                "{}: {described} on the package index (as of {}): `{}` installs nowhere",
+                decl.evidence,
+                package.as_of,
+                decl.raw.trim()
+            ));
+            return;
+        }
+        Outcome::Nothing(Why::RequiresPython { version, .. } | Why::NoFile { version }) => {
+            if let Some((newer, glibc)) = &glibc_note {
+                finding.status = Status::Warn;
+                finding.title =
+                    format!("{name} {newer} needs glibc ≥ {glibc}; this profile does not say");
+                finding.summary = format!("wheels need glibc ≥ {glibc}; this profile does not say");
+                finding.solution.push(format!(
+                    "Say the machine's glibc in the profile (`system.libc`, or run `mlcompat probe`)"
+                ));
+            } else {
+                finding.status = Status::Fail;
+                finding.title = described.clone();
+                finding.summary = match &choice.nearest_wheel {
+                    Some(nearest) => format!("{version}: nothing installs on {on}; {nearest} does"),
+                    None => format!("{version}: nothing installs on {on}"),
+                };
+                finding.impact.push(format!(
+                    "pip install fails: no file of {name} {version} installs on {on}"
+                ));
+                match &choice.nearest_wheel {
+                    Some(nearest) if wanted.is_some() => {
+                        finding
+                            .solution
+                            .push(format!("Require {name} {nearest}, which has a wheel here"));
+                        change = Some(towards(version, nearest));
+                    }
+                    Some(nearest) => finding
+                        .solution
+                        .push(format!("{name} {nearest} has a wheel here")),
+                    None => {}
+                }
+                finding.solution.push(
+                    "Or run the project on a Python the release supports (uv, pyenv, conda)".into(),
+                );
+            }
+        }
+    }
+    if let Some(extra) = &decl.extra
+        && finding.status == Status::Fail
+    {
+        finding.status = Status::Warn;
+        finding.title = format!("{} (only with the [{extra}] extra)", finding.title);
+    }
+    if let Some(versions) = change {
+        out.changes.extend(resolve_changes(
+            &[Change::Require {
+                name: name.to_string(),
+                versions,
+            }],
+            facts,
+            RULE,
+            None,
+        ));
+    }
+    out.findings.push(finding);
+}
+
+/// The versions to require instead of `from`: from `nearest` up when it is newer, else from
+/// `nearest` to below `from` (pip then picks the newest that installs).
+fn towards(from: &Version, nearest: &Version) -> Ranges<Version> {
+    if nearest > from {
+        Ranges::higher_than(nearest.clone())
+    } else {
+        Ranges::between(nearest.clone(), from.clone())
+    }
+}
