@@ -170,9 +170,13 @@ fn judge_one(
         Outcome::Wheel { version, .. } => {
             finding.title = format!("{name} {version} installs from a wheel on {on}");
             finding.summary = format!("{version}: wheel for {on}");
-            if let Some(newest) = newest_allowed(package, wanted).filter(|n| *n > version) {
+            // An older release than the newest allowed: say why, unless the reason is only the
+            // assumed glibc (said below).
+            if let Some(newest) = newest_allowed(package, wanted).filter(|n| *n > version)
+                && glibc_note.is_none()
+            {
                 finding.summary = format!(
-                    "{version}: wheel for {on} (pip picks it: {newest} has no file for it)"
+                    "{version}: wheel for {on} (pip picks it: {newest} has no wheel for it)"
                 );
             }
             if let Some((newer, glibc)) = &glibc_note {
