@@ -176,7 +176,7 @@ fn judge_one(
                 && glibc_note.is_none()
             {
                 finding.summary = format!(
-                    "{version}: wheel for {on} (pip picks it: {newest} has no wheel for it)"
+                    "{version}: wheel for {on} (pip picks it: {newest} does not install here)"
                 );
             }
             if let Some((newer, glibc)) = &glibc_note {
