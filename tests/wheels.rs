@@ -176,3 +176,54 @@ fn unknown_packages_conda_packages_and_urls_are_not_judged_from_the_index() {
         "{report:#}"
     );
 }
+
+#[test]
+fn torch_pulled_in_by_peft_meets_the_driver_rules_and_says_what_pulls_it_in() {
+    let project = Project::with_requirements(&["peft"]);
+    let report = check(&project, A100);
+    let torch = component(&report, "torch");
+    // Driver 535 cannot run PyPI's CUDA 13 builds of torch >= 2.11, which peft's `torch>=…` gets.
+    assert_eq!(torch["status"], "warn", "{report:#}");
+    assert!(
+        torch["summary"]
+            .as_str()
+            .unwrap()
+            .ends_with("(pulled in by peft (requirements.txt:1))"),
+        "{torch:#}"
+    );
+    assert_eq!(torch["evidence"][0]["line"], 1);
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["component"] == "torch"
+                && f["rule"] != "index-wheel"
+                && f["status"] == "warn")
+    );
+    // Nothing edits a line the project does not have: torch has none of its own.
+    assert!(
+        changes(&report).iter().all(|c| !c.contains("torch")),
+        "{:?}",
+        changes(&report)
+    );
+    // Only packages a rule can warn or fail about once installed are followed in: not numpy.
+    assert!(
+        report["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["name"] != "numpy" && c["name"] != "pyyaml")
+    );
+}
+
+#[test]
+fn a_declared_package_is_not_implied_again() {
+    let project = Project::with_requirements(&["peft", "torch==2.5.1"]);
+    let report = check(&project, A100);
+    let torch = component(&report, "torch");
+    assert!(
+        !torch["summary"].as_str().unwrap().contains("pulled in by"),
+        "{torch:#}"
+    );
+}

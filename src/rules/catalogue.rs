@@ -428,6 +428,28 @@ impl LoadedRule {
             .as_ref()
     }
 
+    /// Whether the rule can warn or fail about how the package runs, not only whether it
+    /// installs: its status is not `ok` and it judges installs too (`partial: ignore` marks
+    /// rules about what pip can install). The packages such rules name are the ones worth
+    /// following into `Requires-Dist` (torch pulled in by peft meets the driver rules). Read
+    /// from the compact form without compiling the rule.
+    pub fn judges_running(&self) -> bool {
+        #[derive(Deserialize)]
+        struct Core {
+            status: Status,
+            #[serde(default)]
+            partial: Option<String>,
+        }
+        if let Some((core, _)) = self.deferred.filter(|_| self.compiled.get().is_none()) {
+            return serde_json::from_str::<Core>(core.get()).is_ok_and(|core| {
+                core.status != Status::Ok && core.partial.as_deref() != Some("ignore")
+            });
+        }
+        self.rule().is_some_and(|rule| {
+            rule.status != Status::Ok && rule.partial != super::rule::Partial::Ignore
+        })
+    }
+
     /// The rule's component, status and title as written, for `rules list`: read from the
     /// compact form without compiling the rule.
     pub fn listing(&self) -> Option<Listing> {

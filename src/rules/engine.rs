@@ -22,6 +22,7 @@ use crate::project::{MarkerTarget, Project};
 pub fn judge(mut project: Project, profile: &Profile, catalogue: &Catalogue) -> Assessment {
     let python = super::facts::judged_python_version(profile, &project);
     project.apply_markers(&MarkerTarget::for_profile(profile, python.as_deref()));
+    super::wheels::add_implied(&mut project, profile, catalogue);
     assess(profile, &project, catalogue)
 }
 

@@ -14,14 +14,16 @@ use std::collections::{BTreeMap, HashSet};
 use pep440_rs::{Version, VersionSpecifiers};
 use version_ranges::Ranges;
 
+use super::catalogue::Catalogue;
 use super::changes::resolve_changes;
 use super::facts::{Facts, judged_python_version};
 use super::rule::Change;
 use crate::assessment::{ChangeAt, Finding, Status};
 use crate::index::install::Why;
 use crate::index::tags::WheelTag;
-use crate::index::{Choice, Knowledge, Outcome, Package, Target, choose};
-use crate::project::{Installer, PackageDecl};
+use crate::index::{Choice, Knowledge, Outcome, Package, Target, choose, requires_dist};
+use crate::profile::Profile;
+use crate::project::{Installer, PackageDecl, Project, package_from_requirement};
 
 /// The pseudo-rule id the index's findings carry, so a report and `--format json` can tell them
 /// from the hand-written rules'.
@@ -300,5 +302,85 @@ fn towards(from: &Version, nearest: &Version) -> Ranges<Version> {
         Ranges::higher_than(nearest.clone())
     } else {
         Ranges::between(nearest.clone(), from.clone())
+    }
+}
+
+/// How many steps of `Requires-Dist` are followed from a declared package: peft → accelerate →
+/// torch is two. Bounded, because the point is the packages the rules judge, not the closure.
+const IMPLIED_DEPTH: usize = 2;
+
+/// Adds to the project the packages its declared packages pull in (their `Requires-Dist` for
+/// the release pip would install here) that a rule judges and the project does not declare:
+/// torch through peft, accelerate, bitsandbytes, timm or sentence-transformers meets the same
+/// driver and backend rules as a declared torch. Each is marked with what pulls it in.
+pub fn add_implied(project: &mut Project, profile: &Profile, catalogue: &Catalogue) {
+    let Some(python) = judged_python_version(profile, project) else {
+        return;
+    };
+    let Some(target) = Target::for_profile(profile, &python) else {
+        return;
+    };
+    // Only packages a rule can warn or fail about once installed (drivers, backends, kernels):
+    // every dependency pip installs would bury the report.
+    let judged_by_a_rule = |name: &str| {
+        catalogue.rules.iter().any(|rule| {
+            rule.needs.as_ref().is_some_and(|needs| {
+                needs.iter().any(|need| {
+                    need == name || (need.contains('*') && super::condition::glob(need, name))
+                })
+            }) && rule.judges_running()
+        })
+    };
+    let mut known: HashSet<String> = project
+        .packages
+        .iter()
+        .map(|decl| catalogue.canonical(&decl.name).to_string())
+        .collect();
+    let mut frontier: Vec<PackageDecl> = project
+        .packages
+        .iter()
+        .filter(|decl| from_pypi(decl))
+        .cloned()
+        .collect();
+    let knowledge = &catalogue.knowledge;
+    for _ in 0..IMPLIED_DEPTH {
+        let mut next = Vec::new();
+        for parent in &frontier {
+            let name = catalogue.canonical(&parent.name).to_string();
+            let Some(package) = knowledge.package(&name) else {
+                continue;
+            };
+            let version = match choose(&package, parent.versions.as_ref(), &target).outcome {
+                Outcome::Wheel { version, .. } | Outcome::Sdist { version } => version,
+                Outcome::Nothing(_) => continue,
+            };
+            let extras: Vec<&str> = parent.extras.iter().map(String::as_str).collect();
+            let Some(requirements) = requires_dist(&package, &version, &target, &extras) else {
+                continue;
+            };
+            let by = match &parent.implied_by {
+                Some(grandparent) => format!("{name} {version}, pulled in by {grandparent}"),
+                None => format!("{name} ({})", parent.evidence),
+            };
+            for requirement in requirements {
+                let raw = requirement.to_string();
+                let mut decl = package_from_requirement(requirement, &raw, parent.evidence.clone());
+                let child = catalogue.canonical(&decl.name).to_string();
+                if known.contains(&child) || !from_pypi(&decl) {
+                    continue;
+                }
+                // Followed for what it pulls in, but added only when a rule judges it.
+                decl.extra = parent.extra.clone();
+                // requires_dist kept only the requirements whose markers hold here.
+                decl.marker = None;
+                decl.implied_by = Some(by.clone());
+                known.insert(child.clone());
+                if judged_by_a_rule(&child) {
+                    project.packages.push(decl.clone());
+                }
+                next.push(decl);
+            }
+        }
+        frontier = next;
     }
 }
