@@ -227,3 +227,40 @@ fn a_declared_package_is_not_implied_again() {
         "{torch:#}"
     );
 }
+
+#[test]
+fn a_pair_pip_cannot_install_together_fails_with_the_pair_that_works() {
+    let project = Project::with_requirements(&["torch==2.3.0", "torchvision==0.16.2"]);
+    let report = check(&project, A100);
+    assert_eq!(component(&report, "torchvision")["status"], "fail");
+    let pair = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "index-pair")
+        .unwrap_or_else(|| panic!("no pair finding in {report:#}"));
+    assert_eq!(
+        pair["title"],
+        "torchvision 0.16.2 requires torch==2.1.2; torchvision 0.18.0 pairs with torch 2.3.0"
+    );
+    assert_eq!(
+        changes(&report),
+        vec!["requirements.txt:2 `torchvision==0.16.2` -> `torchvision==0.18.0`"]
+    );
+    assert_eq!(report["verdict"], "fail");
+}
+
+#[test]
+fn a_range_pip_can_settle_within_is_not_a_conflict() {
+    // torchvision>=0.16 allows 0.18.0, which pairs with torch 2.3.0: pip backtracks to it.
+    let project = Project::with_requirements(&["torch==2.3.0", "torchvision>=0.16"]);
+    let report = check(&project, A100);
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["rule"] != "index-pair"),
+        "{report:#}"
+    );
+}

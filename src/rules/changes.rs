@@ -117,7 +117,6 @@ pub fn resolve_changes(
     out
 }
 
-/// The requirement as the file writes it: name and constraint, without marker, hashes or comment.
 /// The declarations a change can edit: a package only the code imports has no manifest line,
 /// and its import is not one to edit; a notebook's `!pip install` line sits inside the
 /// notebook's JSON, which a line edit would break. A package another one pulls in has no line
@@ -128,7 +127,8 @@ fn manifest_declared<'b>(facts: &'b Facts, name: &'b str) -> impl Iterator<Item 
     })
 }
 
-fn written(decl: &PackageDecl) -> String {
+/// The requirement as the file writes it: name and constraint, without marker, hashes or comment.
+pub(super) fn written(decl: &PackageDecl) -> String {
     let raw = decl.raw.trim();
     let end = raw
         .find([';', '#'])

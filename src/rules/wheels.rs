@@ -11,15 +11,17 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use pep440_rs::{Version, VersionSpecifiers};
+use pep440_rs::{Operator, Version, VersionSpecifiers};
+use pep508_rs::VersionOrUrl;
 use version_ranges::Ranges;
 
 use super::catalogue::Catalogue;
 use super::changes::resolve_changes;
 use super::facts::{Facts, judged_python_version};
 use super::rule::Change;
-use crate::assessment::{ChangeAt, Finding, Status};
-use crate::index::install::Why;
+use crate::assessment::{ChangeAt, Edit, Finding, Status};
+use crate::index::install::{Why, best_wheel};
+use crate::index::package::Release;
 use crate::index::tags::WheelTag;
 use crate::index::{Choice, Knowledge, Outcome, Package, Target, choose, requires_dist};
 use crate::profile::Profile;
@@ -115,6 +117,11 @@ pub fn judge(facts: &Facts, knowledge: &Knowledge) -> FromIndex {
             continue;
         }
         judge_one(facts, &target, decl, &name, package, &choice, &mut out);
+        if decl.implied_by.is_none()
+            && let Outcome::Wheel { version, .. } | Outcome::Sdist { version } = &choice.outcome
+        {
+            judge_pairs(facts, &target, decl, &name, package, version, &mut out);
+        }
     }
     out
 }
@@ -382,5 +389,182 @@ pub fn add_implied(project: &mut Project, profile: &Profile, catalogue: &Catalog
             }
         }
         frontier = next;
+    }
+}
+
+/// The pseudo-rule id of a pair pip cannot install together (torchvision 0.16.2 with torch
+/// 2.3.0), read from the exact pins in `Requires-Dist`.
+pub const PAIR_RULE: &str = "index-pair";
+
+/// The exact pins (`torch==2.1.2`) that a release's `Requires-Dist` puts on other packages, by
+/// normalized name; `None` when the snapshot does not hold the release's metadata.
+fn exact_pins(
+    package: &Package,
+    version: &Version,
+    target: &Target,
+    extras: &[&str],
+) -> Option<Vec<(String, Version)>> {
+    let requirements = requires_dist(package, version, target, extras)?;
+    Some(
+        requirements
+            .into_iter()
+            .filter_map(|requirement| {
+                let Some(VersionOrUrl::VersionSpecifier(specifiers)) = &requirement.version_or_url
+                else {
+                    return None;
+                };
+                let mut clauses = specifiers.iter();
+                let one = clauses.next()?;
+                let exact = clauses.next().is_none()
+                    && matches!(one.operator(), Operator::Equal | Operator::ExactEqual);
+                exact.then(|| {
+                    (
+                        crate::names::normalize(requirement.name.as_ref()),
+                        one.version().clone(),
+                    )
+                })
+            })
+            .collect(),
+    )
+}
+
+/// What a release says about pairing with the declared versions of `other`.
+enum Pairing {
+    /// It pins `other` to a version the project allows, or does not pin it at all.
+    Pairs(Option<Version>),
+    /// It pins `other` to a version the project does not allow.
+    Conflicts,
+    /// The snapshot does not hold its metadata.
+    Unknown,
+}
+
+/// Checks a declared package against the packages its chosen release pins exactly: when the
+/// project's own constraint on the pinned package excludes the pin, pip backtracks to another
+/// release of the package that pairs; when none within the constraint does, the pair cannot be
+/// installed together, and the report names the release that pairs with what the project pins.
+fn judge_pairs(
+    facts: &Facts,
+    target: &Target,
+    decl: &PackageDecl,
+    name: &str,
+    package: &Package,
+    chosen: &Version,
+    out: &mut FromIndex,
+) {
+    let extras: Vec<&str> = decl.extras.iter().map(String::as_str).collect();
+    let Some(pins) = exact_pins(package, chosen, target, &extras) else {
+        return;
+    };
+    let installable = |release: &&Release| {
+        !release.yanked
+            && release.admits_python(&target.python)
+            && (release.sdist || best_wheel(release, target).is_some())
+    };
+    for (other, pinned) in pins {
+        let other = facts.catalogue.canonical(&other).to_string();
+        let Some(conflict) = facts
+            .declared(&other)
+            .filter(|d| d.implied_by.is_none())
+            .find(|d| d.versions.as_ref().is_some_and(|s| !s.contains(&pinned)))
+        else {
+            continue;
+        };
+        let Some(allowed) = conflict.versions.as_ref() else {
+            continue;
+        };
+        let pairing =
+            |release: &Release| match exact_pins(package, &release.version, target, &extras) {
+                None => Pairing::Unknown,
+                Some(pins) => match pins
+                    .into_iter()
+                    .find(|(n, _)| facts.catalogue.canonical(n) == other)
+                {
+                    None => Pairing::Pairs(None),
+                    Some((_, v)) if allowed.contains(&v) => Pairing::Pairs(Some(v)),
+                    Some(_) => Pairing::Conflicts,
+                },
+            };
+        // pip backtracks: any release within the package's own constraint that pairs (or that
+        // the snapshot cannot judge) means no verdict here.
+        let settles = package
+            .releases
+            .iter()
+            .rev()
+            .filter(|r| {
+                decl.versions
+                    .as_ref()
+                    .is_none_or(|s| s.contains(&r.version))
+            })
+            .filter(installable)
+            .any(|r| !matches!(pairing(r), Pairing::Conflicts));
+        if settles {
+            continue;
+        }
+        let works = package
+            .releases
+            .iter()
+            .rev()
+            .filter(installable)
+            .filter(|r| !r.version.any_prerelease())
+            .find_map(|r| match pairing(r) {
+                Pairing::Pairs(pin) => Some((r.version.clone(), pin)),
+                _ => None,
+            });
+        let mut title = format!("{name} {chosen} requires {other}=={pinned}");
+        let mut solution = Vec::new();
+        if let Some((version, pin)) = &works {
+            let with = pin.as_ref().map_or_else(
+                || format!("{other} {}", conflict.specifier),
+                |p| format!("{other} {p}"),
+            );
+            title = format!("{title}; {name} {version} pairs with {with}");
+            solution.push(format!(
+                "Require {name}=={version}, which pairs with {with}"
+            ));
+            for own in facts.declared(name).filter(|d| d.implied_by.is_none()) {
+                let to = format!("{}=={version}", own.name);
+                out.changes.push(ChangeAt {
+                    file: own.evidence.file.clone(),
+                    line: own.evidence.line,
+                    change: format!("`{}` -> `{to}`", own.raw.trim()),
+                    rule: PAIR_RULE.to_string(),
+                    edit: Edit::ReplaceRequirement {
+                        from: super::changes::written(own),
+                        to,
+                    },
+                });
+            }
+        }
+        solution.push(format!(
+            "Or pin {other} to {pinned}, which {name} {chosen} is built against"
+        ));
+        let status = if decl.extra.is_some() || conflict.extra.is_some() {
+            Status::Warn
+        } else {
+            Status::Fail
+        };
+        out.findings.push(Finding {
+            rule: PAIR_RULE.to_string(),
+            component: name.to_string(),
+            status,
+            title: title.clone(),
+            summary: title,
+            problem: format!(
+                "{name} {chosen} is built against {other} {pinned} and requires exactly that \
+                 release; the project requires {other}{} at {}, and no release of {name} it \
+                 allows pairs with it, so pip cannot install the two together",
+                conflict.specifier, conflict.evidence
+            ),
+            impact: vec![
+                "pip install fails: the requirements conflict (ResolutionImpossible)".into(),
+            ],
+            solution,
+            evidence: vec![decl.evidence.clone(), conflict.evidence.clone()],
+            source: vec![format!(
+                "{} (Requires-Dist of {name} {chosen}, as of {})",
+                package.source, package.as_of
+            )],
+            verified: package.as_of.clone(),
+        });
     }
 }
