@@ -52,6 +52,9 @@ pub struct Knowledge {
     used: Mutex<BTreeSet<String>>,
     /// Whether a package looked up came from the cache, for [`Knowledge::source`].
     from_cache: Mutex<bool>,
+    /// Packages already read, by normalized name: `check` asks for a package once to judge it,
+    /// again to follow what it pulls in, and once per machine of a fleet.
+    read: Mutex<std::collections::HashMap<String, Option<Package>>>,
     notes: Mutex<Vec<String>>,
 }
 
@@ -98,6 +101,7 @@ impl Knowledge {
             cache: dir,
             used: Mutex::new(BTreeSet::new()),
             from_cache: Mutex::new(false),
+            read: Mutex::new(std::collections::HashMap::new()),
             notes: Mutex::new(Vec::new()),
         }
     }
@@ -107,6 +111,23 @@ impl Knowledge {
     /// it. A broken cache file is passed over with a note.
     pub fn package(&self, name: &str) -> Option<Package> {
         let name = crate::names::normalize(name);
+        if let Some(known) = self
+            .read
+            .lock()
+            .ok()
+            .and_then(|read| read.get(&name).cloned())
+        {
+            return known;
+        }
+        let found = self.read_package(&name);
+        if let Ok(mut read) = self.read.lock() {
+            read.insert(name, found.clone());
+        }
+        found
+    }
+
+    fn read_package(&self, name: &str) -> Option<Package> {
+        let name = name.to_string();
         if !cache::is_package_name(&name) {
             return None;
         }
