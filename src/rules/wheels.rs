@@ -335,7 +335,7 @@ pub fn add_implied(project: &mut Project, profile: &Profile, catalogue: &Catalog
         catalogue.rules.iter().any(|rule| {
             rule.needs.as_ref().is_some_and(|needs| {
                 needs.iter().any(|need| {
-                    need == name || (need.contains('*') && super::condition::glob(need, name))
+                    need == name || (need.contains('*') && super::pattern::glob(need, name))
                 })
             }) && rule.judges_running()
         })
