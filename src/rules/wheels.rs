@@ -372,6 +372,12 @@ pub fn add_implied(project: &mut Project, profile: &Profile, catalogue: &Catalog
                 None => format!("{name} ({})", parent.evidence),
             };
             for requirement in requirements {
+                // A release pinned by the parent (`nvidia-nccl-cu13==2.30.7`, `triton~=3.9.0`
+                // from torch) is part of the parent's build: the rules about the parent judge
+                // it, and judging it again would count the parent's problem twice.
+                if built_with_parent(&requirement) {
+                    continue;
+                }
                 let raw = requirement.to_string();
                 let mut decl = package_from_requirement(requirement, &raw, parent.evidence.clone());
                 let child = catalogue.canonical(&decl.name).to_string();
@@ -391,6 +397,20 @@ pub fn add_implied(project: &mut Project, profile: &Profile, catalogue: &Catalog
             }
         }
         frontier = next;
+    }
+}
+
+/// Whether a requirement pins one release (`==`, `===`) or one release series (`~=`): what a
+/// package's build ships with, rather than a dependency it merely needs.
+fn built_with_parent(requirement: &pep508_rs::Requirement<pep508_rs::VerbatimUrl>) -> bool {
+    match &requirement.version_or_url {
+        Some(VersionOrUrl::VersionSpecifier(specifiers)) => specifiers.iter().any(|one| {
+            matches!(
+                one.operator(),
+                Operator::Equal | Operator::ExactEqual | Operator::TildeEqual
+            )
+        }),
+        _ => false,
     }
 }
 
@@ -474,18 +494,36 @@ fn judge_pairs(
         let Some(allowed) = conflict.versions.as_ref() else {
             continue;
         };
-        let pairing =
-            |release: &Release| match exact_pins(package, &release.version, target, &extras) {
-                None => Pairing::Unknown,
-                Some(pins) => match pins
-                    .into_iter()
-                    .find(|(n, _)| facts.catalogue.canonical(n) == other)
-                {
-                    None => Pairing::Pairs(None),
-                    Some((_, v)) if allowed.contains(&v) => Pairing::Pairs(Some(v)),
-                    Some(_) => Pairing::Conflicts,
-                },
+        let allowed_range = super::versions::release_range(allowed.clone());
+        // A release pairs when what it requires of `other` (a pin or a range: torchvision 0.29.2
+        // requires torch>=2.14.0) overlaps what the project allows.
+        let pairing = |release: &Release| {
+            let Some(requirements) = requires_dist(package, &release.version, target, &extras)
+            else {
+                return Pairing::Unknown;
             };
+            let wanted = requirements.into_iter().find_map(|r| {
+                let named = crate::names::normalize(r.name.as_ref());
+                (facts.catalogue.canonical(&named) == other).then_some(r.version_or_url)
+            });
+            match wanted {
+                Some(Some(VersionOrUrl::VersionSpecifier(specifiers))) => {
+                    let exact = specifiers
+                        .iter()
+                        .find(|one| {
+                            matches!(one.operator(), Operator::Equal | Operator::ExactEqual)
+                        })
+                        .map(|one| one.version().clone());
+                    let range = super::versions::release_range(specifiers.clone());
+                    if range.is_disjoint(&allowed_range) {
+                        Pairing::Conflicts
+                    } else {
+                        Pairing::Pairs(exact)
+                    }
+                }
+                _ => Pairing::Pairs(None),
+            }
+        };
         // pip backtracks: any release within the package's own constraint that pairs (or that
         // the snapshot cannot judge) means no verdict here.
         let settles = package
@@ -516,7 +554,7 @@ fn judge_pairs(
         let mut solution = Vec::new();
         if let Some((version, pin)) = &works {
             let with = pin.as_ref().map_or_else(
-                || format!("{other} {}", conflict.specifier),
+                || format!("{other}{}", conflict.specifier),
                 |p| format!("{other} {p}"),
             );
             title = format!("{title}; {name} {version} pairs with {with}");
