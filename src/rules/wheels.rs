@@ -251,9 +251,10 @@ fn judge_one(
                 finding.title =
                     format!("{name} {newer} needs glibc ≥ {glibc}; this profile does not say");
                 finding.summary = format!("wheels need glibc ≥ {glibc}; this profile does not say");
-                finding.solution.push(format!(
+                finding.solution.push(
                     "Say the machine's glibc in the profile (`system.libc`, or run `mlcompat probe`)"
-                ));
+                        .to_string(),
+                );
             } else {
                 finding.status = Status::Fail;
                 finding.title = described.clone();
