@@ -196,7 +196,13 @@ fn judge_one(
             }
         }
         Outcome::Sdist { version } => {
-            let needs = build_needs(name).or(compiled(package).then_some(GENERIC_BUILD));
+            // `none` in index/builds.txt: the sdist installs without compiling (deepspeed's
+            // CUDA ops are built on first use, not by pip).
+            let needs = match build_needs(name) {
+                Some("none") => None,
+                Some(needs) => Some(needs),
+                None => compiled(package).then_some(GENERIC_BUILD),
+            };
             match (needs, &glibc_note) {
                 (_, Some((newer, glibc))) => {
                     finding.status = Status::Warn;
@@ -218,7 +224,7 @@ fn judge_one(
                     ));
                     finding
                         .solution
-                        .push(format!("Install {needs} before `pip install`"));
+                        .push(format!("Before `pip install`, provide {needs}"));
                     if let Some(nearest) = &choice.nearest_wheel {
                         finding.solution.push(format!(
                             "Or require a release with a wheel here ({name} {nearest})"
@@ -231,7 +237,8 @@ fn judge_one(
                 (None, None) => {
                     finding.title =
                         format!("{name} {version} installs from its source distribution");
-                    finding.summary = format!("{version}: pure Python, installs from its sdist");
+                    finding.summary =
+                        format!("{version}: installs from its sdist, nothing to compile");
                 }
             }
         }
