@@ -127,6 +127,20 @@ pub struct Assessment {
     /// nothing is ignored.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub suppressed: Vec<Suppressed>,
+    /// How old the package-index knowledge behind the report is, and where it came from
+    /// (DESIGN.md, "Knowledge from the package index").
+    pub knowledge: KnowledgeOut,
+}
+
+/// The package-index knowledge a report was judged with: which wheels exist and what releases
+/// require are facts of a day, so the report says which day.
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+pub struct KnowledgeOut {
+    /// The day the oldest index data used was read (`YYYY-MM-DD`); `null` when unknown.
+    pub index_as_of: Option<String>,
+    /// `"built-in snapshot"` (compiled into mlcompat) or `"cache"` (written by `mlcompat
+    /// refresh`, used where newer than the snapshot).
+    pub source: String,
 }
 
 /// A finding the project's config ignores, and why.

@@ -22,6 +22,15 @@ struct Report {
     memory: Option<Memory>,
     summary: Summary,
     notes: Vec<String>,
+    knowledge: Knowledge,
+}
+
+/// How old the package-index knowledge is, and where it came from.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Knowledge {
+    index_as_of: Option<String>,
+    source: String,
 }
 
 #[derive(Deserialize, PartialEq, Debug)]
@@ -154,6 +163,13 @@ fn the_report_matches_the_contract() {
         let counted =
             report.summary.ok + report.summary.warn + report.summary.fail + report.summary.unknown;
         assert_eq!(counted, report.components.len());
+        let as_of = report.knowledge.index_as_of.expect("the snapshot's date");
+        assert!(as_of.len() == 10 && as_of.as_bytes()[4] == b'-', "{as_of}");
+        assert!(
+            ["built-in snapshot", "cache"].contains(&report.knowledge.source.as_str()),
+            "{}",
+            report.knowledge.source
+        );
     }
 }
 

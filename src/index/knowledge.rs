@@ -50,10 +50,41 @@ pub struct Knowledge {
     cache: Option<PathBuf>,
     /// The as-of dates of the packages looked up, for [`Knowledge::index_as_of`].
     used: Mutex<BTreeSet<String>>,
+    /// Whether a package looked up came from the cache, for [`Knowledge::source`].
+    from_cache: Mutex<bool>,
+    /// Packages already read, by normalized name: `check` asks for a package once to judge it,
+    /// again to follow what it pulls in, and once per machine of a fleet.
+    read: Mutex<std::collections::HashMap<String, Option<Package>>>,
     notes: Mutex<Vec<String>>,
 }
 
+impl Default for Knowledge {
+    /// The snapshot alone: what a catalogue built for tests and `rules test` judges with, so
+    /// their answers do not depend on what the user's cache holds.
+    fn default() -> Knowledge {
+        Knowledge::builtin()
+    }
+}
+
+impl std::fmt::Debug for Knowledge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Knowledge")
+            .field("cache", &self.cache)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Knowledge {
+    /// Where the knowledge comes from, as the report says it: `"cache"` when any package looked
+    /// up so far was read from `refresh`'s cache, else `"built-in snapshot"`.
+    pub fn source(&self) -> &'static str {
+        if self.from_cache.lock().map(|c| *c).unwrap_or(false) {
+            "cache"
+        } else {
+            "built-in snapshot"
+        }
+    }
+
     /// The snapshot alone.
     pub fn builtin() -> Knowledge {
         Knowledge::with_cache(None)
@@ -69,6 +100,8 @@ impl Knowledge {
         Knowledge {
             cache: dir,
             used: Mutex::new(BTreeSet::new()),
+            from_cache: Mutex::new(false),
+            read: Mutex::new(std::collections::HashMap::new()),
             notes: Mutex::new(Vec::new()),
         }
     }
@@ -78,6 +111,23 @@ impl Knowledge {
     /// it. A broken cache file is passed over with a note.
     pub fn package(&self, name: &str) -> Option<Package> {
         let name = crate::names::normalize(name);
+        if let Some(known) = self
+            .read
+            .lock()
+            .ok()
+            .and_then(|read| read.get(&name).cloned())
+        {
+            return known;
+        }
+        let found = self.read_package(&name);
+        if let Ok(mut read) = self.read.lock() {
+            read.insert(name, found.clone());
+        }
+        found
+    }
+
+    fn read_package(&self, name: &str) -> Option<Package> {
+        let name = name.to_string();
         if !cache::is_package_name(&name) {
             return None;
         }
@@ -86,11 +136,17 @@ impl Knowledge {
             .cache
             .as_deref()
             .and_then(|dir| self.cached(dir, &name));
-        let chosen = match (builtin, cached) {
-            (Some(b), Some(c)) if c.as_of >= b.as_of => Some(c),
-            (Some(b), _) => Some(b),
-            (None, c) => c,
+        let (chosen, cache_won) = match (builtin, cached) {
+            (Some(b), Some(c)) if c.as_of >= b.as_of => (Some(c), true),
+            (Some(b), _) => (Some(b), false),
+            (None, c) => {
+                let found = c.is_some();
+                (c, found)
+            }
         };
+        if cache_won && let Ok(mut from_cache) = self.from_cache.lock() {
+            *from_cache = true;
+        }
         if let Some(package) = &chosen
             && let Ok(mut used) = self.used.lock()
         {

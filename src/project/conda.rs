@@ -98,6 +98,7 @@ pub(super) fn read_spec(spec: &str, evidence: Evidence, project: &mut Project) {
             imported: false,
             raw: spec.to_string(),
             evidence,
+            implied_by: None,
         },
         false,
     );

@@ -26,6 +26,7 @@ pub use crate::assessment::Evidence;
 pub use crate::names::normalize as normalize_name;
 pub use budget::{MAX_FILES, MAX_TOTAL_BYTES};
 pub use model::params_from_name;
+pub(crate) use requirements::package as package_from_requirement;
 pub use scan::{MarkerTarget, ScanOptions, scan, scan_for, scan_with};
 pub use variants::{
     Platform, Role, classify as classify_requirements_file, preferences as variant_preferences,
@@ -153,6 +154,12 @@ pub struct PackageDecl {
     pub raw: String,
     /// Where the index is named.
     pub evidence: Evidence,
+    /// Not declared by the project: the declared package whose `Requires-Dist` brings it in, with
+    /// where that one is declared (`peft (requirements.txt:3)`). Rules judge it like a declared
+    /// package (torch pulled in by peft still meets the driver), but no edit is pointed at it:
+    /// its `evidence` is the line of the package that pulls it in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub implied_by: Option<String>,
 }
 
 /// A package index a project installs from.

@@ -306,6 +306,7 @@ impl CodeScan {
                     imported: true,
                     raw: import.raw,
                     evidence: import.evidence,
+                    implied_by: None,
                 },
                 false,
             );

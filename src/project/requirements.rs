@@ -356,7 +356,9 @@ fn names_end_well(requirement: &str) -> bool {
         .any(|extra| extra.ends_with(separator))
 }
 
-fn package(parsed: Requirement, raw: &str, evidence: Evidence) -> PackageDecl {
+/// A pip declaration from a parsed requirement (also used for the packages a declared package's
+/// `Requires-Dist` brings in, which are read the same way).
+pub(crate) fn package(parsed: Requirement, raw: &str, evidence: Evidence) -> PackageDecl {
     let versions = match &parsed.version_or_url {
         Some(VersionOrUrl::VersionSpecifier(specifiers)) if !specifiers.is_empty() => {
             Some(specifiers.clone())
@@ -391,6 +393,7 @@ fn package(parsed: Requirement, raw: &str, evidence: Evidence) -> PackageDecl {
         imported: false,
         raw: raw.to_string(),
         evidence,
+        implied_by: None,
     }
 }
 

@@ -34,7 +34,16 @@ pub fn render(assessment: &Assessment, style: &Style) -> String {
     suppressed(&mut out, assessment, width);
     let line = verdict_line(assessment, style.ascii);
     let _ = writeln!(out, "\n{}", paint(assessment.verdict, &line).bold());
+    let _ = writeln!(out, "{}", knowledge_line(assessment).dimmed());
     out
+}
+
+/// `Package index as of 2026-12-02 (built-in snapshot)`: which
+/// wheels exist is a fact of a day, so the report says which day its knowledge is from.
+fn knowledge_line(assessment: &Assessment) -> String {
+    let knowledge = &assessment.knowledge;
+    let day = knowledge.index_as_of.as_deref().unwrap_or("an unknown day");
+    format!("Package index as of {day} ({})", knowledge.source)
 }
 
 /// The width to fit: given, else the terminal's (an unconfigured table measures it), else 100.

@@ -142,6 +142,11 @@ pub struct Catalogue {
     pub recommendations: Vec<Recommendation>,
     /// The memory model, from `rules/memory.yaml`.
     pub memory_model: Option<MemoryModel>,
+    /// What the package index says (which wheels exist, what each release requires): the
+    /// built-in snapshot, and for `check` and `fix` ([`Catalogue::load`]) the snapshot overlaid
+    /// by `refresh`'s cache. Shared, because a fleet judges many machines with one catalogue
+    /// and the knowledge records how old what it used is.
+    pub knowledge: std::sync::Arc<crate::index::Knowledge>,
     /// Whether rules were loaded with their test cases.
     with_tests: bool,
 }
@@ -168,6 +173,8 @@ impl Catalogue {
     /// `fix`: a rule that does not compile is an error naming its file and line.
     pub fn load(extra: &[PathBuf]) -> Result<Catalogue, SourceError> {
         let mut catalogue = Catalogue::builtin()?;
+        // The user's refreshed cache where it is newer than the snapshot; never the network.
+        catalogue.knowledge = std::sync::Arc::new(crate::index::Knowledge::from_environment());
         catalogue.add_files(extra)?;
         if let Some(issue) = catalogue.rejected.first() {
             return Err(SourceError::invalid(
@@ -419,6 +426,28 @@ impl LoadedRule {
                 compile::core(core, LazyProse::deferred(prose)).rule
             })
             .as_ref()
+    }
+
+    /// Whether the rule can warn or fail about how the package runs, not only whether it
+    /// installs: its status is not `ok` and it judges installs too (`partial: ignore` marks
+    /// rules about what pip can install). The packages such rules name are the ones worth
+    /// following into `Requires-Dist` (torch pulled in by peft meets the driver rules). Read
+    /// from the compact form without compiling the rule.
+    pub fn judges_running(&self) -> bool {
+        #[derive(Deserialize)]
+        struct Core {
+            status: Status,
+            #[serde(default)]
+            partial: Option<String>,
+        }
+        if let Some((core, _)) = self.deferred.filter(|_| self.compiled.get().is_none()) {
+            return serde_json::from_str::<Core>(core.get()).is_ok_and(|core| {
+                core.status != Status::Ok && core.partial.as_deref() != Some("ignore")
+            });
+        }
+        self.rule().is_some_and(|rule| {
+            rule.status != Status::Ok && rule.partial != super::rule::Partial::Ignore
+        })
     }
 
     /// The rule's component, status and title as written, for `rules list`: read from the

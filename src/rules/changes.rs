@@ -117,17 +117,18 @@ pub fn resolve_changes(
     out
 }
 
-/// The requirement as the file writes it: name and constraint, without marker, hashes or comment.
 /// The declarations a change can edit: a package only the code imports has no manifest line,
 /// and its import is not one to edit; a notebook's `!pip install` line sits inside the
-/// notebook's JSON, which a line edit would break.
+/// notebook's JSON, which a line edit would break. A package another one pulls in has no line
+/// of its own either (its evidence is the line of the package that pulls it in).
 fn manifest_declared<'b>(facts: &'b Facts, name: &'b str) -> impl Iterator<Item = &'b PackageDecl> {
-    facts
-        .declared(name)
-        .filter(|decl| !decl.imported && !decl.evidence.file.ends_with(".ipynb"))
+    facts.declared(name).filter(|decl| {
+        !decl.imported && decl.implied_by.is_none() && !decl.evidence.file.ends_with(".ipynb")
+    })
 }
 
-fn written(decl: &PackageDecl) -> String {
+/// The requirement as the file writes it: name and constraint, without marker, hashes or comment.
+pub(super) fn written(decl: &PackageDecl) -> String {
     let raw = decl.raw.trim();
     let end = raw
         .find([';', '#'])

@@ -11,7 +11,8 @@ use super::fold::{components, summary, verdict};
 use super::rule::{Change, Partial, Rule};
 use super::variables::variables;
 use crate::assessment::{
-    Assessment, ChangeAt, Finding, MemoryOut, REPORT_SCHEMA_VERSION, RecommendationOut, Status,
+    Assessment, ChangeAt, Finding, KnowledgeOut, MemoryOut, REPORT_SCHEMA_VERSION,
+    RecommendationOut, Status,
 };
 use crate::profile::Profile;
 use crate::project::{MarkerTarget, Project};
@@ -21,6 +22,7 @@ use crate::project::{MarkerTarget, Project};
 pub fn judge(mut project: Project, profile: &Profile, catalogue: &Catalogue) -> Assessment {
     let python = super::facts::judged_python_version(profile, &project);
     project.apply_markers(&MarkerTarget::for_profile(profile, python.as_deref()));
+    super::wheels::add_implied(&mut project, profile, catalogue);
     assess(profile, &project, catalogue)
 }
 
@@ -50,6 +52,14 @@ pub fn assess(profile: &Profile, project: &Project, catalogue: &Catalogue) -> As
             findings.push(fired.finding);
         }
     }
+    // The index's judgement after the rules', so a rule's summary of a package stays its
+    // component's line where both say ok; the worst finding still wins.
+    let from_index = super::wheels::judge(&facts, &catalogue.knowledge);
+    findings.extend(from_index.findings);
+    changes.extend(from_index.changes);
+    let mut notes = project.notes.clone();
+    notes.extend(from_index.notes);
+    notes.extend(catalogue.knowledge.notes());
     let components = components(&facts, &findings);
     findings.sort_by_key(|f| std::cmp::Reverse(f.status));
     Assessment {
@@ -84,8 +94,12 @@ pub fn assess(profile: &Profile, project: &Project, catalogue: &Catalogue) -> As
             arithmetic: m.arithmetic.clone(),
             device: m.device.clone(),
         }),
-        notes: project.notes.clone(),
+        notes,
         suppressed: Vec::new(),
+        knowledge: KnowledgeOut {
+            index_as_of: catalogue.knowledge.index_as_of(),
+            source: catalogue.knowledge.source().to_string(),
+        },
     }
 }
 

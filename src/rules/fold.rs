@@ -40,6 +40,20 @@ pub fn components(facts: &Facts, findings: &[Finding]) -> Vec<Component> {
             }
         }
     }
+    // A package only pulled in by another says so on its line, whatever judged it.
+    let implied: Vec<(usize, String)> = facts
+        .project
+        .packages
+        .iter()
+        .filter_map(|decl| Some((decl, decl.implied_by.as_ref()?)))
+        .filter_map(|(decl, by)| {
+            let at = *index.get(facts.catalogue.canonical(&decl.name))?;
+            let declared = facts
+                .declared(&components[at].name)
+                .any(|d| d.implied_by.is_none());
+            (!declared).then(|| (at, by.clone()))
+        })
+        .collect();
     let mut judged = BTreeSet::new();
     for finding in findings {
         let component = match index.get(&finding.component) {
@@ -69,6 +83,10 @@ pub fn components(facts: &Facts, findings: &[Finding]) -> Vec<Component> {
                 component.evidence = finding.evidence.clone();
             }
         }
+    }
+    for (at, by) in implied {
+        let component = &mut components[at];
+        component.summary = format!("{} (pulled in by {by})", component.summary);
     }
     mark_undeclared(facts, &index, &mut components);
     components

@@ -23,6 +23,7 @@ mod selftest;
 mod template;
 mod variables;
 mod versions;
+mod wheels;
 
 pub use catalogue::{Catalogue, LintIssue, Listing, LoadedRule, Recommendation};
 pub use engine::{assess, judge};
