@@ -316,7 +316,7 @@ fn refresh_reads_json_html_metadata_and_wheels_and_reports_what_changed() {
     let second = refresh::run(
         &plan,
         &mut again,
-        &|name| before.package(name),
+        &|name| before.package(name).map(|p| (*p).clone()),
         &mut |_, _, _| {},
     )
     .unwrap();

@@ -14,6 +14,7 @@ use pep440_rs::{Version, VersionSpecifiers};
 fn package(name: &str) -> Package {
     Knowledge::builtin()
         .package(name)
+        .map(|package| (*package).clone())
         .unwrap_or_else(|| panic!("{name} is in the snapshot"))
 }
 

@@ -114,7 +114,7 @@ pub fn run(args: RefreshArgs) -> Result<ExitCode> {
     let summary = refresh::run(
         &plan,
         &mut client,
-        &|name| known.package(name),
+        &|name| known.package(name).map(|p| (*p).clone()),
         &mut progress,
     )?;
     // Collected, then written like every command's output: a closed or failing stdout is

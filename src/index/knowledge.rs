@@ -54,7 +54,7 @@ pub struct Knowledge {
     from_cache: Mutex<bool>,
     /// Packages already read, by normalized name: `check` asks for a package once to judge it,
     /// again to follow what it pulls in, and once per machine of a fleet.
-    read: Mutex<std::collections::HashMap<String, Option<Package>>>,
+    read: Mutex<std::collections::HashMap<String, Option<std::sync::Arc<Package>>>>,
     notes: Mutex<Vec<String>>,
 }
 
@@ -109,7 +109,7 @@ impl Knowledge {
     /// What the index says about `name` (any spelling; it is normalized): the cache's file when
     /// it is at least as new as the snapshot's, else the snapshot's. `None` when neither knows
     /// it. A broken cache file is passed over with a note.
-    pub fn package(&self, name: &str) -> Option<Package> {
+    pub fn package(&self, name: &str) -> Option<std::sync::Arc<Package>> {
         let name = crate::names::normalize(name);
         if let Some(known) = self
             .read
@@ -119,7 +119,7 @@ impl Knowledge {
         {
             return known;
         }
-        let found = self.read_package(&name);
+        let found = self.read_package(&name).map(std::sync::Arc::new);
         if let Ok(mut read) = self.read.lock() {
             read.insert(name, found.clone());
         }

@@ -97,7 +97,7 @@ pub fn judge(facts: &Facts, knowledge: &Knowledge) -> FromIndex {
     // certainly has (a wheel) is said then; what it lacks may be on the other index.
     let other_indexes = !facts.project.indexes.is_empty();
     let mut seen: HashSet<(String, String, Option<String>)> = HashSet::new();
-    let mut packages: BTreeMap<String, Option<Package>> = BTreeMap::new();
+    let mut packages: BTreeMap<String, Option<std::sync::Arc<Package>>> = BTreeMap::new();
     for decl in &facts.project.packages {
         if !from_pypi(decl) {
             continue;
