@@ -114,21 +114,17 @@ impl Client {
         }
     }
 
-    fn once(&mut self, url: &str, accept: &str, limit: u64) -> Result<Response, HttpError> {
+    /// Waits the delay between requests, and counts this one.
+    fn pace(&mut self) {
         if !self.delay.is_zero() {
             std::thread::sleep(self.delay);
         }
         self.requests += 1;
-        let unreachable = |e: ureq::Error| match e {
-            ureq::Error::BodyExceedsLimit(_) => HttpError::TooBig {
-                url: url.to_string(),
-                limit,
-            },
-            other => HttpError::Unreachable {
-                url: url.to_string(),
-                message: other.to_string(),
-            },
-        };
+    }
+
+    fn once(&mut self, url: &str, accept: &str, limit: u64) -> Result<Response, HttpError> {
+        self.pace();
+        let unreachable = |e: ureq::Error| http_error(e, url, limit);
         let mut response = self
             .agent
             .get(url)
@@ -184,20 +180,8 @@ impl Fetch for Client {
         range: &str,
         limit: u64,
     ) -> Result<RangeResponse, HttpError> {
-        if !self.delay.is_zero() {
-            std::thread::sleep(self.delay);
-        }
-        self.requests += 1;
-        let failed = |e: ureq::Error| match e {
-            ureq::Error::BodyExceedsLimit(_) => HttpError::TooBig {
-                url: url.to_string(),
-                limit,
-            },
-            other => HttpError::Unreachable {
-                url: url.to_string(),
-                message: other.to_string(),
-            },
-        };
+        self.pace();
+        let failed = |e: ureq::Error| http_error(e, url, limit);
         let mut response = self
             .agent
             .get(url)
@@ -231,5 +215,19 @@ impl Fetch for Client {
 
     fn requests(&self) -> usize {
         self.requests
+    }
+}
+
+/// A failed request as the error a person reads: too big, or unreachable with why.
+fn http_error(error: ureq::Error, url: &str, limit: u64) -> HttpError {
+    match error {
+        ureq::Error::BodyExceedsLimit(_) => HttpError::TooBig {
+            url: url.to_string(),
+            limit,
+        },
+        other => HttpError::Unreachable {
+            url: url.to_string(),
+            message: other.to_string(),
+        },
     }
 }
