@@ -24,6 +24,73 @@ fn main() {
         &out.join("test_profiles.rs"),
     );
     embed_index_snapshot(Path::new(&out).join("index_snapshot.rs"));
+    wording(&root.join("wording/engine.yaml"), &out.join("wording.rs"));
+}
+
+/// Writes one function per message of `wording/engine.yaml`: its parameters are the message's
+/// placeholders in alphabetical order, so a call that misses or misnames one does not compile,
+/// and the text is a format string that captures them.
+fn wording(source: &Path, target: &Path) {
+    println!("cargo::rerun-if-changed={}", source.display());
+    let text = std::fs::read_to_string(source).expect("wording/engine.yaml is readable");
+    let messages: std::collections::BTreeMap<String, String> = serde_saphyr::from_str(&text)
+        .unwrap_or_else(|e| panic!("wording/engine.yaml is not a map of messages: {e}"));
+    let mut code = String::new();
+    for (key, message) in &messages {
+        let name = key.replace('-', "_");
+        assert!(
+            !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+            "wording/engine.yaml: `{key}` is not a lowercase key"
+        );
+        let mut placeholders = placeholders(key, message);
+        placeholders.sort();
+        placeholders.dedup();
+        let parameters: Vec<String> = placeholders
+            .iter()
+            .map(|p| format!("{p}: impl std::fmt::Display"))
+            .collect();
+        let body = if placeholders.is_empty() {
+            format!("String::from({message:?})")
+        } else {
+            format!("format!({message:?})")
+        };
+        writeln!(
+            code,
+            "/// {message:?}\n#[must_use]\npub fn {name}({}) -> String {{\n    {body}\n}}\n",
+            parameters.join(", ")
+        )
+        .expect("writing to a String cannot fail");
+    }
+    std::fs::write(target, code).expect("OUT_DIR is writable");
+}
+
+/// The `{placeholder}` names of a message; panics (failing the build) on a brace that does not
+/// enclose a lowercase identifier.
+fn placeholders(key: &str, message: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut rest = message;
+    while let Some(open) = rest.find(['{', '}']) {
+        let after = &rest[open + 1..];
+        let close = after.find('}').filter(|_| rest[open..].starts_with('{'));
+        let Some(close) = close else {
+            panic!("wording/engine.yaml: `{key}` has an unmatched brace");
+        };
+        let name = &after[..close];
+        assert!(
+            !name.is_empty()
+                && name.starts_with(|c: char| c.is_ascii_lowercase())
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+            "wording/engine.yaml: `{key}` has a placeholder `{{{name}}}` that is not a lowercase identifier"
+        );
+        found.push(name.to_string());
+        rest = &after[close + 1..];
+    }
+    found
 }
 
 /// Writes `&[(stem, include_str!(file))]` for `index/snapshot/*.txt`, sorted by stem so that

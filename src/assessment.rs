@@ -9,6 +9,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::profile::Profile;
+use crate::wording;
 
 /// `ok`, `warn`, `fail`, and (for components nothing judged) `unknown`.
 ///
@@ -238,6 +239,36 @@ pub struct ChangeAt {
     pub rule: String,
     /// The same change as an edit `mlcompat fix` can apply to the line.
     pub edit: Edit,
+}
+
+impl ChangeAt {
+    /// The change `edit` makes to the line at `at`, whose declaration reads `written` now (the
+    /// requirement, or the setting's value), called for by `rule`; the words come from
+    /// [`Edit::describe`].
+    pub fn new(at: &Evidence, written: &str, rule: &str, edit: Edit) -> ChangeAt {
+        ChangeAt {
+            file: at.file.clone(),
+            line: at.line,
+            change: edit.describe(written),
+            rule: rule.to_string(),
+            edit,
+        }
+    }
+}
+
+impl Edit {
+    /// The edit in words for a line that reads `written` now: `remove \`torch==2.1\``,
+    /// `` `torch==2.1` -> `torch>=2.4` ``, `load_in_4bit: true -> false`. The one place a change is
+    /// phrased (`wording/engine.yaml`), so that JSON's `change`, the table and `fix` agree.
+    pub fn describe(&self, written: &str) -> String {
+        match self {
+            Edit::RemoveLine => wording::change_remove(written),
+            Edit::ReplaceRequirement { to, .. } => wording::change_replace(written, to),
+            Edit::SetValue { key, value } => wording::change_set(written, key, value),
+            Edit::UseIndex { url } => wording::change_use_index(written, url),
+            Edit::AddMarker { marker } => wording::change_add_marker(written, marker),
+        }
+    }
 }
 
 /// An edit of one declaration's line, in terms a line editor can apply without re-serializing

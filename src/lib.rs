@@ -23,3 +23,4 @@ pub mod rules;
 pub mod schema;
 pub mod size;
 pub mod source;
+pub mod wording;

@@ -14,6 +14,7 @@ use super::package::{Package, Release};
 use super::tags::{Fit, WheelTag};
 use super::target::{ASSUMED_GLIBC, Libc, Target};
 use crate::profile::Os;
+use crate::wording;
 
 /// The outcome for one package on one target.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -255,44 +256,46 @@ impl Choice {
     pub fn describe(&self, name: &str, target: &Target) -> String {
         let on = target.describe();
         let nearest = |version: &Version| match &self.nearest_wheel {
-            Some(n) if n > version => format!("; {n} is the first with one"),
-            Some(n) => format!("; {n} is the last with one"),
-            None => "; no release has one".to_string(),
+            Some(n) if n > version => wording::choice_first_with_one(n),
+            Some(n) => wording::choice_last_with_one(n),
+            None => wording::choice_none_has_one(),
         };
         let mut text = match &self.outcome {
-            Outcome::Wheel { version, tag, .. } => {
-                format!("{name} {version} installs from a wheel ({tag}) on {on}")
+            Outcome::Wheel { version, tag, .. } => wording::choice_wheel(name, &on, tag, version),
+            Outcome::Sdist { version } => {
+                wording::choice_sdist(name, nearest(version), &on, version)
             }
-            Outcome::Sdist { version } => format!(
-                "{name} {version} has no wheel for {on}: it builds from source{}",
-                nearest(version)
-            ),
             Outcome::Nothing(Why::NoRelease) => match &self.nearest_wheel {
-                Some(n) => format!("no release of {name} matches; {n} has a wheel for {on}"),
-                None => format!("no release of {name} matches"),
+                Some(n) => wording::choice_no_release_nearest(name, n, &on),
+                None => wording::choice_no_release(name),
             },
-            Outcome::Nothing(Why::Yanked { version }) => {
-                format!("{name} {version} is yanked, and nothing else matches")
-            }
+            Outcome::Nothing(Why::Yanked { version }) => wording::choice_yanked(name, version),
             Outcome::Nothing(Why::RequiresPython {
                 version,
                 requires_python,
-            }) => format!(
-                "{name} {version} requires Python {requires_python}, not {}{}",
-                target.python,
-                nearest(version)
+            }) => wording::choice_requires_python(
+                name,
+                nearest(version),
+                &target.python,
+                requires_python,
+                version,
             ),
             Outcome::Nothing(Why::NoFile { version }) => {
-                format!("{name} {version} has no wheel for {on}{}", nearest(version))
-                    .replace("is the first with one", "is the first")
+                let nearest = match &self.nearest_wheel {
+                    Some(n) if n > version => wording::choice_first(n),
+                    _ => nearest(version),
+                };
+                wording::choice_no_file(name, nearest, &on, version)
             }
         };
         if let Some((version, _, (x, y))) = &self.with_newer_glibc {
-            text.push_str(&format!(
-                " ({name} {version} needs glibc ≥ {x}.{y}; this profile does not say)"
+            text.push_str(&wording::choice_newer_glibc(
+                format!("{x}.{y}"),
+                name,
+                version,
             ));
         } else if self.assumed_glibc {
-            text.push_str(" (glibc 2.17 assumed: this profile does not say)");
+            text.push_str(&wording::choice_assumed_glibc());
         }
         text
     }

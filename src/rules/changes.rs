@@ -18,24 +18,14 @@ pub fn resolve_changes(
     bound: Option<&PackageBinding>,
 ) -> Vec<ChangeAt> {
     let mut out = Vec::new();
-    let mut at = |evidence: &Evidence, change: String, edit: Edit| {
-        out.push(ChangeAt {
-            file: evidence.file.clone(),
-            line: evidence.line,
-            change,
-            rule: rule.to_string(),
-            edit,
-        })
+    let mut at = |evidence: &Evidence, written: &str, edit: Edit| {
+        out.push(ChangeAt::new(evidence, written, rule, edit))
     };
     for change in changes {
         match change {
             Change::RemovePackage(name) => {
                 for decl in manifest_declared(facts, name) {
-                    at(
-                        &decl.evidence,
-                        format!("remove `{}`", decl.raw),
-                        Edit::RemoveLine,
-                    );
+                    at(&decl.evidence, &decl.raw, Edit::RemoveLine);
                 }
             }
             Change::ReplacePackage { from, to } => {
@@ -44,72 +34,52 @@ pub fn resolve_changes(
                         from: written(decl),
                         to: to.clone(),
                     };
-                    at(&decl.evidence, format!("`{}` -> `{to}`", decl.raw), edit);
+                    at(&decl.evidence, &decl.raw, edit);
                 }
             }
             Change::Require { name, versions } => {
                 let name = crate::names::normalize(facts.resolve(name));
                 for decl in manifest_declared(facts, &name) {
                     // Keep the declaration's own name (conda's `pytorch`) and its other bounds.
-                    let combined = format!(
-                        "{}{}",
-                        decl.name,
-                        merge_requirement(decl.versions.as_ref(), versions)
-                    );
                     let edit = Edit::ReplaceRequirement {
                         from: written(decl),
-                        to: combined.clone(),
+                        to: format!(
+                            "{}{}",
+                            decl.name,
+                            merge_requirement(decl.versions.as_ref(), versions)
+                        ),
                     };
-                    at(
-                        &decl.evidence,
-                        format!("`{}` -> `{combined}`", decl.raw),
-                        edit,
-                    );
+                    at(&decl.evidence, &decl.raw, edit);
                 }
             }
             Change::UseIndex(url) => {
                 let Some(bound) = bound else { continue };
                 for decl in manifest_declared(facts, &bound.name) {
-                    at(
-                        &decl.evidence,
-                        format!("install `{}` from {url} (--index-url)", decl.raw),
-                        Edit::UseIndex { url: url.clone() },
-                    );
+                    let edit = Edit::UseIndex { url: url.clone() };
+                    at(&decl.evidence, &decl.raw, edit);
                 }
             }
             Change::AddMarker { package, marker } => {
                 for decl in manifest_declared(facts, package) {
-                    if decl.installer == Installer::Conda {
-                        at(
-                            &decl.evidence,
-                            format!("remove `{}`", decl.raw),
-                            Edit::RemoveLine,
-                        );
-                        continue;
-                    }
-                    let edit = Edit::AddMarker {
-                        marker: marker.clone(),
+                    // conda has no markers: the line goes.
+                    let edit = if decl.installer == Installer::Conda {
+                        Edit::RemoveLine
+                    } else {
+                        Edit::AddMarker {
+                            marker: marker.clone(),
+                        }
                     };
-                    at(
-                        &decl.evidence,
-                        format!("`{}` -> only where {marker}", decl.raw),
-                        edit,
-                    );
+                    at(&decl.evidence, &decl.raw, edit);
                 }
             }
             Change::Set { key, value } => {
                 let key = facts.resolve(key);
                 for setting in facts.project.setting(key) {
-                    let value = literal(value);
                     let edit = Edit::SetValue {
                         key: key.to_string(),
-                        value: value.clone(),
+                        value: literal(value),
                     };
-                    at(
-                        &setting.evidence,
-                        format!("{key}: {} -> {value}", setting.value),
-                        edit,
-                    );
+                    at(&setting.evidence, &setting.value.to_string(), edit);
                 }
             }
         }

@@ -65,9 +65,11 @@ impl PackageBinding {
     /// `==0.41.1`, `>=2 (installed 2.5.1)`, `(any version)`.
     pub fn version_text(&self) -> String {
         match (&self.installed, self.specifier.is_empty()) {
-            (Some(installed), true) => format!("(installed {installed})"),
-            (Some(installed), false) => format!("{} (installed {installed})", self.specifier),
-            (None, true) => "(any version)".to_string(),
+            (Some(installed), true) => crate::wording::version_installed(installed),
+            (Some(installed), false) => {
+                crate::wording::version_declared_installed(installed, &self.specifier)
+            }
+            (None, true) => crate::wording::version_any(),
             (None, false) => self.specifier.clone(),
         }
     }

@@ -16,6 +16,7 @@ use crate::assessment::{
 };
 use crate::profile::Profile;
 use crate::project::{MarkerTarget, Project};
+use crate::wording;
 
 /// Judges a scanned project on a machine: its environment markers are evaluated for the
 /// machine and the Python it runs on, then every rule is judged.
@@ -169,7 +170,7 @@ fn fire(rule: &Rule, facts: &Facts) -> Option<Fired> {
         .filter(|p| p.name == component)
         .map(|p| only_in_extras(facts, &p.name))
         .unwrap_or_default();
-    let only_with = (!extras.is_empty() && status >= Status::Warn).then(|| extras_phrase(&extras));
+    let only_with = (!extras.is_empty() && status >= Status::Warn).then(|| extras_named(&extras));
     let status = match (&only_with, status) {
         (Some(_), Status::Fail) => Status::Warn,
         (_, status) => status,
@@ -180,14 +181,10 @@ fn fire(rule: &Rule, facts: &Facts) -> Option<Fired> {
     let mut impact: Vec<String> = prose.impact.iter().map(|t| t.render(&vars)).collect();
     let mut title = prose.title.render(&vars);
     let mut summary = prose.summary.as_ref().unwrap_or(&prose.title).render(&vars);
-    if let Some(only_with) = &only_with {
-        title = format!("{title} ({only_with})");
-        summary = format!("{}: {summary}", capitalized(only_with));
-        impact.push(format!(
-            "Only installs that ask for {} are affected; the project's required packages do \
-             not include it",
-            extras_named(&extras)
-        ));
+    if let Some(extras) = &only_with {
+        title = wording::only_with_title(extras, &title);
+        summary = wording::only_with_summary(extras, &summary);
+        impact.push(wording::only_with_impact(extras));
     }
     let avoid = trace.package.as_ref().and_then(|p| {
         p.avoid
@@ -200,10 +197,7 @@ fn fire(rule: &Rule, facts: &Facts) -> Option<Fired> {
         Some((name, versions)) if truth == Truth::Partial && rule.status == Status::Fail => {
             solution.insert(
                 0,
-                format!(
-                    "Require {name}{}: those versions avoid this problem",
-                    super::versions::describe(&versions)
-                ),
+                wording::avoid_solution(&name, super::versions::describe(&versions)),
             );
             resolve_changes(
                 &[Change::Require { name, versions }],
@@ -249,35 +243,21 @@ fn only_in_extras(facts: &Facts, name: &str) -> Vec<String> {
     extras
 }
 
-/// `only with the [gpu] extra`, `only with the [a] or [b] extras`.
-fn extras_phrase(extras: &[String]) -> String {
-    format!("only with {}", extras_named(extras))
-}
-
 /// `the [gpu] extra`, `the [a], [b] or [c] extras`.
 fn extras_named(extras: &[String]) -> String {
     let named: Vec<String> = extras.iter().map(|e| format!("[{e}]")).collect();
     // unsloth declares bitsandbytes in twenty-odd extras: name a few, count the rest.
     const NAMED: usize = 3;
-    if named.len() > NAMED + 1 {
-        return format!(
-            "the {} and {} other extras",
-            named[..NAMED].join(", "),
-            named.len() - NAMED
-        );
-    }
-    match named.as_slice() {
-        [one] => format!("the {one} extra"),
-        [rest @ .., last] => format!("the {} or {last} extras", rest.join(", ")),
+    match extras {
+        [one] => wording::extras_one(one),
+        [..] if named.len() > NAMED + 1 => {
+            wording::extras_many(named[..NAMED].join(", "), named.len() - NAMED)
+        }
+        [.., _] => {
+            let (last, rest) = named.split_last().expect("not empty");
+            wording::extras_few(rest.join(", "), last)
+        }
         [] => String::new(),
-    }
-}
-
-fn capitalized(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
     }
 }
 
@@ -385,13 +365,14 @@ mod tests {
     #[test]
     fn a_package_in_several_extras_names_them_all() {
         assert_eq!(
-            extras_phrase(&["a".to_string(), "b".to_string(), "c".to_string()]),
-            "only with the [a], [b] or [c] extras"
+            extras_named(&["a".to_string(), "b".to_string(), "c".to_string()]),
+            "the [a], [b] or [c] extras"
         );
+        assert_eq!(extras_named(&["gpu".to_string()]), "the [gpu] extra");
         let many: Vec<String> = (1..=6).map(|i| format!("e{i}")).collect();
         assert_eq!(
-            extras_phrase(&many),
-            "only with the [e1], [e2], [e3] and 3 other extras"
+            extras_named(&many),
+            "the [e1], [e2], [e3] and 3 other extras"
         );
     }
 

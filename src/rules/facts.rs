@@ -12,6 +12,7 @@ use super::memory_model::MemoryEstimate;
 use super::versions::release_range;
 use crate::profile::Profile;
 use crate::project::{PackageDecl, Project};
+use crate::wording;
 
 #[derive(Clone)]
 pub struct Facts<'a> {
@@ -107,22 +108,19 @@ pub fn judge_python(profile: &Profile, project: &Project) -> JudgedPython {
     match (pinned, probed) {
         (Some((pin, range)), Some((text, version))) if range.contains(&version) => JudgedPython {
             versions: Some(Ranges::singleton(version)),
-            description: format!(
-                "{text} (this machine's, within {} at {})",
-                pin.specifier, pin.evidence
-            ),
+            description: wording::python_within_pin(&pin.evidence, &pin.specifier, text),
         },
         (Some((pin, range)), _) => JudgedPython {
             versions: Some(range),
-            description: format!("{} (pinned at {})", pin.specifier, pin.evidence),
+            description: wording::python_pinned(&pin.evidence, &pin.specifier),
         },
         (None, Some((text, version))) => JudgedPython {
             versions: Some(Ranges::singleton(version)),
-            description: format!("{text} (this machine's)"),
+            description: wording::python_machine(text),
         },
         (None, None) => JudgedPython {
             versions: None,
-            description: "unknown".to_string(),
+            description: wording::python_unknown(),
         },
     }
 }

@@ -6,14 +6,15 @@ use std::collections::BTreeSet;
 use super::facts::Facts;
 use crate::assessment::{Component, ComponentKind, Finding, Status, Summary};
 use crate::project::PackageDecl;
+use crate::wording;
 
 /// Why a package is ❔: nobody wrote a rule for it, or it is built from a local folder.
 fn unjudged(decl: &PackageDecl) -> String {
     match &decl.url {
-        Some(url) if !url.contains("://") && !url.starts_with("git+") => format!(
-            "built from the local folder {url}: not judged (a native or CUDA extension needs its toolchain)"
-        ),
-        _ => "no rule knows this package".to_string(),
+        Some(url) if !url.contains("://") && !url.starts_with("git+") => {
+            wording::unjudged_local_build(url)
+        }
+        _ => wording::unjudged(),
     }
 }
 
@@ -86,7 +87,7 @@ pub fn components(facts: &Facts, findings: &[Finding]) -> Vec<Component> {
     }
     for (at, by) in implied {
         let component = &mut components[at];
-        component.summary = format!("{} (pulled in by {by})", component.summary);
+        component.summary = wording::pulled_in_summary(by, &component.summary);
     }
     mark_undeclared(facts, &index, &mut components);
     components
@@ -113,17 +114,15 @@ fn mark_undeclared(
             continue;
         };
         let component = &mut components[at];
-        let marker = format!("imported at {evidence}, not declared");
+        let marker = wording::imported_marker(evidence);
+        let summary = &component.summary;
         component.summary = match component.status {
             Status::Ok => {
                 component.status = Status::Warn;
-                format!(
-                    "{marker}: add it to the requirements ({})",
-                    component.summary
-                )
+                wording::imported_runs(&marker, summary)
             }
-            Status::Unknown => format!("{marker}; {}", component.summary),
-            _ => format!("{} ({marker})", component.summary),
+            Status::Unknown => wording::imported_unknown(&marker, summary),
+            _ => wording::imported_other(&marker, summary),
         };
     }
 }

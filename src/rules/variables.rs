@@ -39,7 +39,10 @@ pub fn variables(facts: &Facts, trace: &Trace) -> Variables {
     );
     // A condition such as `not: { package: x }` binds no package; say so rather than
     // leaving the placeholder in the text.
-    put("package.version", Some("not declared".to_string()));
+    put(
+        "package.version",
+        Some(crate::wording::version_not_declared()),
+    );
     if let Some(package) = &trace.package {
         put("package.name", Some(package.name.clone()));
         put("package.version", Some(package.version_text()));

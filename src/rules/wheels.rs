@@ -26,6 +26,7 @@ use crate::index::tags::WheelTag;
 use crate::index::{Choice, Knowledge, Outcome, Package, Target, choose, requires_dist};
 use crate::profile::Profile;
 use crate::project::{Installer, PackageDecl, Project, package_from_requirement};
+use crate::wording;
 
 /// The pseudo-rule id the index's findings carry, so a report and `--format json` can tell them
 /// from the hand-written rules'.
@@ -33,10 +34,6 @@ pub const RULE: &str = "index-wheel";
 
 /// `index/builds.txt`: what building a package from source needs.
 const BUILDS: &str = include_str!("../../index/builds.txt");
-
-/// What a build needs when `index/builds.txt` does not say and the package publishes compiled
-/// wheels for other machines.
-const GENERIC_BUILD: &str = "a C/C++ compiler, Python headers and the package's build requirements";
 
 /// What `index/builds.txt` says `name` needs to build, if it lists it.
 fn build_needs(name: &str) -> Option<&'static str> {
@@ -152,10 +149,7 @@ fn judge_one(
 ) {
     let on = target.describe();
     let described = choice.describe(name, target);
-    let source = vec![format!(
-        "{} (package index as of {})",
-        package.source, package.as_of
-    )];
+    let source = vec![wording::index_source(&package.as_of, &package.source)];
     let wanted = decl.versions.as_ref();
     let glibc_note = choice
         .with_newer_glibc
@@ -177,22 +171,19 @@ fn judge_one(
     let mut change: Option<Ranges<Version>> = None;
     match &choice.outcome {
         Outcome::Wheel { version, .. } => {
-            finding.title = format!("{name} {version} installs from a wheel on {on}");
-            finding.summary = format!("{version}: wheel for {on}");
+            finding.title = wording::wheel_title(name, &on, version);
+            finding.summary = wording::wheel_summary(&on, version);
             // An older release than the newest allowed: say why, unless the reason is only the
             // assumed glibc (said below).
             if let Some(newest) = newest_allowed(package, wanted).filter(|n| *n > version)
                 && glibc_note.is_none()
             {
-                finding.summary = format!(
-                    "{version}: wheel for {on} (pip picks it: {newest} does not install here)"
-                );
+                finding.summary = wording::wheel_older_summary(newest, &on, version);
             }
             if let Some((newer, glibc)) = &glibc_note {
-                finding.impact.push(format!(
-                    "With glibc {glibc} or newer pip installs {name} {newer} instead; this profile \
-                     does not say its glibc, so 2.17 was assumed"
-                ));
+                finding
+                    .impact
+                    .push(wording::wheel_glibc_impact(glibc, name, newer));
             }
         }
         Outcome::Sdist { version } => {
@@ -200,93 +191,80 @@ fn judge_one(
             // CUDA ops are built on first use, not by pip).
             let needs = match build_needs(name) {
                 Some("none") => None,
-                Some(needs) => Some(needs),
-                None => compiled(package).then_some(GENERIC_BUILD),
+                Some(needs) => Some(needs.to_string()),
+                None => compiled(package).then(wording::build_needs_generic),
             };
             match (needs, &glibc_note) {
                 (_, Some((newer, glibc))) => {
                     finding.status = Status::Warn;
-                    finding.title =
-                        format!("{name} {newer} needs glibc ≥ {glibc}; this profile does not say");
-                    finding.summary =
-                        format!("wheels need glibc ≥ {glibc}; this profile does not say");
-                    finding.solution.push(format!(
-                        "Say the machine's glibc in the profile (`system.libc`, or run `mlcompat probe`); \
-                         with glibc {glibc} or newer pip installs a wheel of {name} {newer}"
-                    ));
+                    finding.title = wording::glibc_unsaid_title(glibc, name, newer);
+                    finding.summary = wording::glibc_unsaid_summary(glibc);
+                    finding
+                        .solution
+                        .push(wording::glibc_unsaid_wheel_solution(glibc, name, newer));
                 }
                 (Some(needs), None) => {
                     finding.status = Status::Warn;
-                    finding.title = format!("{name} {version} builds from source on {on}");
-                    finding.summary = format!("{version}: no wheel for {on}; builds from source");
-                    finding.impact.push(format!(
-                        "pip builds {name} from its sdist, which needs {needs}"
-                    ));
+                    finding.title = wording::sdist_build_title(name, &on, version);
+                    finding.summary = wording::sdist_build_summary(&on, version);
                     finding
-                        .solution
-                        .push(format!("Before `pip install`, provide {needs}"));
+                        .impact
+                        .push(wording::sdist_build_impact(name, &needs));
+                    finding.solution.push(wording::sdist_build_solution(&needs));
                     if let Some(nearest) = &choice.nearest_wheel {
-                        finding.solution.push(format!(
-                            "Or require a release with a wheel here ({name} {nearest})"
-                        ));
+                        finding
+                            .solution
+                            .push(wording::sdist_nearest_solution(name, nearest));
                         if wanted.is_some() {
                             change = Some(towards(version, nearest));
                         }
                     }
                 }
                 (None, None) => {
-                    finding.title =
-                        format!("{name} {version} installs from its source distribution");
-                    finding.summary =
-                        format!("{version}: installs from its sdist, nothing to compile");
+                    finding.title = wording::sdist_plain_title(name, version);
+                    finding.summary = wording::sdist_plain_summary(version);
                 }
             }
         }
         Outcome::Nothing(Why::NoRelease | Why::Yanked { .. }) => {
             // The same on every machine: a note, not a verdict about this one.
-            out.notes.push(format!(
-                "{}: {described} on the package index (as of {}): `{}` installs nowhere",
-                decl.evidence,
-                package.as_of,
-                decl.raw.trim()
+            out.notes.push(wording::installs_nowhere_note(
+                &package.as_of,
+                &described,
+                &decl.evidence,
+                decl.raw.trim(),
             ));
             return;
         }
         Outcome::Nothing(Why::RequiresPython { version, .. } | Why::NoFile { version }) => {
             if let Some((newer, glibc)) = &glibc_note {
                 finding.status = Status::Warn;
-                finding.title =
-                    format!("{name} {newer} needs glibc ≥ {glibc}; this profile does not say");
-                finding.summary = format!("wheels need glibc ≥ {glibc}; this profile does not say");
-                finding.solution.push(
-                    "Say the machine's glibc in the profile (`system.libc`, or run `mlcompat probe`)"
-                        .to_string(),
-                );
+                finding.title = wording::glibc_unsaid_title(glibc, name, newer);
+                finding.summary = wording::glibc_unsaid_summary(glibc);
+                finding.solution.push(wording::glibc_unsaid_solution());
             } else {
                 finding.status = Status::Fail;
                 finding.title = described.clone();
                 finding.summary = match &choice.nearest_wheel {
-                    Some(nearest) => format!("{version}: nothing installs on {on}; {nearest} does"),
-                    None => format!("{version}: nothing installs on {on}"),
+                    Some(nearest) => wording::nothing_nearest_summary(nearest, &on, version),
+                    None => wording::nothing_summary(&on, version),
                 };
-                finding.impact.push(format!(
-                    "pip install fails: no file of {name} {version} installs on {on}"
-                ));
+                finding
+                    .impact
+                    .push(wording::nothing_impact(name, &on, version));
                 match &choice.nearest_wheel {
                     Some(nearest) if wanted.is_some() => {
                         finding
                             .solution
-                            .push(format!("Require {name} {nearest}, which has a wheel here"));
+                            .push(wording::nothing_require_solution(name, nearest));
                         change = Some(towards(version, nearest));
                     }
                     Some(nearest) => finding
                         .solution
-                        .push(format!("{name} {nearest} has a wheel here")),
+                        .push(wording::nothing_nearest_solution(name, nearest)),
                     None => {}
                 }
-                finding.solution.push(
-                    "Or run the project on a Python the release supports (uv, pyenv, conda)".into(),
-                );
+                finding.solution.push(wording::nothing_python_solution());
             }
         }
     }
@@ -294,7 +272,7 @@ fn judge_one(
         && finding.status == Status::Fail
     {
         finding.status = Status::Warn;
-        finding.title = format!("{} (only with the [{extra}] extra)", finding.title);
+        finding.title = wording::extra_title(extra, &finding.title);
     }
     if let Some(versions) = change {
         out.changes.extend(resolve_changes(
@@ -376,8 +354,8 @@ pub fn add_implied(project: &mut Project, profile: &Profile, catalogue: &Catalog
                 continue;
             };
             let by = match &parent.implied_by {
-                Some(grandparent) => format!("{name} {version}, pulled in by {grandparent}"),
-                None => format!("{name} ({})", parent.evidence),
+                Some(grandparent) => wording::pulled_in_by_implied(grandparent, &name, &version),
+                None => wording::pulled_in_by_declared(&parent.evidence, &name),
             };
             for requirement in requirements {
                 // A release pinned by the parent (`nvidia-nccl-cu13==2.30.7`, `triton~=3.9.0`
@@ -558,34 +536,25 @@ fn judge_pairs(
                 Pairing::Pairs(pin) => Some((r.version.clone(), pin)),
                 _ => None,
             });
-        let mut title = format!("{name} {chosen} requires {other}=={pinned}");
+        let mut title = wording::pair_title(chosen, name, &other, &pinned);
         let mut solution = Vec::new();
         if let Some((version, pin)) = &works {
             let with = pin.as_ref().map_or_else(
                 || format!("{other}{}", conflict.specifier),
                 |p| format!("{other} {p}"),
             );
-            title = format!("{title}; {name} {version} pairs with {with}");
-            solution.push(format!(
-                "Require {name}=={version}, which pairs with {with}"
-            ));
+            title = wording::pair_title_works(name, &title, version, &with);
+            solution.push(wording::pair_solution(name, version, &with));
             for own in facts.declared(name).filter(|d| d.implied_by.is_none()) {
-                let to = format!("{}=={version}", own.name);
-                out.changes.push(ChangeAt {
-                    file: own.evidence.file.clone(),
-                    line: own.evidence.line,
-                    change: format!("`{}` -> `{to}`", own.raw.trim()),
-                    rule: PAIR_RULE.to_string(),
-                    edit: Edit::ReplaceRequirement {
-                        from: super::changes::written(own),
-                        to,
-                    },
-                });
+                let edit = Edit::ReplaceRequirement {
+                    from: super::changes::written(own),
+                    to: format!("{}=={version}", own.name),
+                };
+                let change = ChangeAt::new(&own.evidence, own.raw.trim(), PAIR_RULE, edit);
+                out.changes.push(change);
             }
         }
-        solution.push(format!(
-            "Or pin {other} to {pinned}, which {name} {chosen} is built against"
-        ));
+        solution.push(wording::pair_pin_solution(chosen, name, &other, &pinned));
         let status = if decl.extra.is_some() || conflict.extra.is_some() {
             Status::Warn
         } else {
@@ -597,20 +566,22 @@ fn judge_pairs(
             status,
             title: title.clone(),
             summary: title,
-            problem: format!(
-                "{name} {chosen} is built against {other} {pinned} and requires exactly that \
-                 release; the project requires {other}{} at {}, and no release of {name} it \
-                 allows pairs with it, so pip cannot install the two together",
-                conflict.specifier, conflict.evidence
+            problem: wording::pair_problem(
+                chosen,
+                &conflict.evidence,
+                name,
+                &other,
+                &pinned,
+                &conflict.specifier,
             ),
-            impact: vec![
-                "pip install fails: the requirements conflict (ResolutionImpossible)".into(),
-            ],
+            impact: vec![wording::pair_impact()],
             solution,
             evidence: vec![decl.evidence.clone(), conflict.evidence.clone()],
-            source: vec![format!(
-                "{} (Requires-Dist of {name} {chosen}, as of {})",
-                package.source, package.as_of
+            source: vec![wording::pair_source(
+                chosen,
+                &package.as_of,
+                &package.source,
+                name,
             )],
             verified: package.as_of.clone(),
         });
