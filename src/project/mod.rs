@@ -219,6 +219,11 @@ pub struct Setting {
     pub value: SettingValue,
     /// Where it is set.
     pub evidence: Evidence,
+    /// The key as the file writes it, where that is not `key`: a launch script's option
+    /// (`--nnodes`, `--num_machines`, `--nproc-per-node`), accelerate's `num_machines` for
+    /// `num_nodes`. An edit of the setting edits this.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub written: Option<String>,
 }
 
 /// A setting's value as the config writes it.
@@ -308,6 +313,7 @@ impl Project {
                 key: key.clone(),
                 value: value.clone(),
                 evidence: at("config.yaml", i),
+                written: None,
             });
         }
         if let Some(name) = model {

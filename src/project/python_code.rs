@@ -441,6 +441,7 @@ fn analyse(
                 file: relative.to_string(),
                 line: line_of(node),
             },
+            written: None,
         });
     }
     Ok(result)
