@@ -307,6 +307,7 @@ impl CodeScan {
                     raw: import.raw,
                     evidence: import.evidence,
                     implied_by: None,
+                    own: false,
                 },
                 false,
             );

@@ -102,10 +102,14 @@ pub fn resolve_changes(
 /// The declarations a change can edit: a package only the code imports has no manifest line,
 /// and its import is not one to edit; a notebook's `!pip install` line sits inside the
 /// notebook's JSON, which a line edit would break. A package another one pulls in has no line
-/// of its own either (its evidence is the line of the package that pulls it in).
+/// of its own either (its evidence is the line of the package that pulls it in), and the
+/// project's own distribution is what the checkout builds: its name is not a requirement.
 fn manifest_declared<'b>(facts: &'b Facts, name: &'b str) -> impl Iterator<Item = &'b PackageDecl> {
     facts.declared(name).filter(|decl| {
-        !decl.imported && decl.implied_by.is_none() && !decl.evidence.file.ends_with(".ipynb")
+        !decl.imported
+            && !decl.own
+            && decl.implied_by.is_none()
+            && !decl.evidence.file.ends_with(".ipynb")
     })
 }
 
