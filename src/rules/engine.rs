@@ -54,7 +54,7 @@ pub fn assess(profile: &Profile, project: &Project, catalogue: &Catalogue) -> As
         };
         for outcome in fire_all(rule, &facts) {
             let fired = match outcome {
-                Outcome::Fired(fired) => fired,
+                Outcome::Fired(fired) => *fired,
                 Outcome::Unknown(component) => {
                     unknown.insert(component);
                     continue;
@@ -133,7 +133,7 @@ pub struct Fired {
 /// not apply.
 pub enum Outcome {
     /// It applies: a finding and the changes it calls for.
-    Fired(Fired),
+    Fired(Box<Fired>),
     /// A fact its condition needs is unknown: the component it is about is not judged by it.
     Unknown(String),
 }
@@ -243,7 +243,7 @@ fn fire(rule: &Rule, facts: &Facts) -> Option<Outcome> {
     let mut evidence = trace.evidence.clone();
     evidence.sort();
     evidence.dedup();
-    Some(Outcome::Fired(Fired {
+    Some(Outcome::Fired(Box::new(Fired {
         finding: Finding {
             rule: rule.id.clone(),
             component,
@@ -258,7 +258,7 @@ fn fire(rule: &Rule, facts: &Facts) -> Option<Outcome> {
             verified: prose.verified.clone(),
         },
         changes,
-    }))
+    })))
 }
 
 /// The training settings the project declares that a rule judges as its component (`load_in_4bit`,
