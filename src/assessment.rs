@@ -264,6 +264,10 @@ impl Edit {
         match self {
             Edit::RemoveLine => wording::change_remove(written),
             Edit::ReplaceRequirement { to, .. } => wording::change_replace(written, to),
+            // A launch script's option, as a command line writes it: `--nnodes 2 -> 1`.
+            Edit::SetValue { key, value } if key.starts_with("--") => {
+                wording::change_set_option(written, key, value)
+            }
             Edit::SetValue { key, value } => wording::change_set(written, key, value),
             Edit::UseIndex { url } => wording::change_use_index(written, url),
             Edit::AddMarker { marker } => wording::change_add_marker(written, marker),

@@ -522,3 +522,159 @@ fn nothing_judged_or_partly_unknown_is_never_ok() {
     assert_eq!(status_of(&report, "some-package-no-rule-knows"), "unknown");
     assert_eq!(report["verdict"], "unknown");
 }
+
+fn changes_of(report: &Value) -> Vec<String> {
+    report["changes"]
+        .as_array()
+        .expect("changes is a list")
+        .iter()
+        .map(|c| {
+            format!(
+                "{}:{} {}",
+                c["file"].as_str().unwrap(),
+                c["line"],
+                c["change"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+const VLLM_CHECKOUT: &str = "fixtures/projects/own-distribution-vllm";
+const WINDOWS: &str = "fixtures/profiles/windows-rtx4090.yaml";
+
+/// A checkout of vLLM's own repository is judged as `pip install vllm` from it would be: vLLM
+/// runs on Linux only, so on Windows the checkout is ❌ as the package is, at the line that
+/// names it.
+#[test]
+fn a_checkout_of_a_package_is_judged_by_the_rules_about_that_package() {
+    let (report, code) = check_json(VLLM_CHECKOUT, WINDOWS);
+    assert_eq!(report["verdict"], "fail", "{report:#}");
+    assert_eq!(code, 1);
+    let vllm = report["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "vllm")
+        .expect("the project's own package is a component");
+    assert_eq!(vllm["status"], "fail");
+    assert_eq!(vllm["kind"], "package");
+    assert_eq!(vllm["evidence"][0]["file"], "pyproject.toml");
+    assert_eq!(vllm["evidence"][0]["line"], 7);
+    let findings: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["component"] == "vllm")
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(findings.contains(&"vllm-linux-only"), "{findings:?}");
+    // The index knows which wheels vLLM's releases have; the checkout builds its own, so the
+    // index's wheel facts are not applied to it.
+    assert!(!findings.contains(&"index-wheel"), "{findings:?}");
+    // The name is not a requirement: no edit removes or replaces it.
+    let changes = changes_of(&report);
+    assert!(
+        changes.iter().all(|c| !c.starts_with("pyproject.toml:7 ")),
+        "{changes:#?}"
+    );
+}
+
+#[test]
+fn on_linux_with_an_nvidia_gpu_the_checkout_runs_as_vllm_does() {
+    let (report, _) = check_json(VLLM_CHECKOUT, A100);
+    assert_eq!(status_of(&report, "vllm"), "ok", "{report:#}");
+    let rules: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["component"] == "vllm")
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    // The rules' judgement; the index's wheels of vLLM's releases are not the checkout's.
+    assert_eq!(rules, ["vllm-on-nvidia"]);
+    assert_eq!(report["verdict"], "ok");
+}
+
+/// setup.cfg's `[metadata] name` (with its static version) names the package the checkout
+/// builds: flash-attn's CUDA kernels do not build on a Mac.
+#[test]
+fn a_setup_cfg_name_is_the_projects_own_package() {
+    let (report, _) = check_json("fixtures/projects/own-distribution-setup", M2);
+    assert_eq!(status_of(&report, "flash-attn"), "fail", "{report:#}");
+    let flash = report["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "flash-attn")
+        .unwrap();
+    assert_eq!(flash["evidence"][0]["file"], "setup.cfg");
+    assert_eq!(flash["evidence"][0]["line"], 2);
+    assert_eq!(report["verdict"], "fail");
+}
+
+/// The report leads with the verdict: the table's and the Markdown's first line is the verdict
+/// with its counts.
+#[test]
+fn reports_lead_with_the_verdict_and_its_counts() {
+    let (report, _) = check_json(FOUNDING, M2);
+    let summary = &report["summary"];
+    let counts = format!(
+        "{} ok, {} warn, {} fail, {} unknown",
+        summary["ok"], summary["warn"], summary["fail"], summary["unknown"]
+    );
+    for (format, lead) in [
+        ("table", "❌ Will NOT work — "),
+        ("markdown", "# ❌ Will NOT work — "),
+    ] {
+        let output = mlcompat()
+            .args(["check", FOUNDING, "--profile", M2, "--color", "never"])
+            .args(["--format", format])
+            .output()
+            .unwrap();
+        let text = String::from_utf8(output.stdout).unwrap();
+        let first = text.lines().next().unwrap_or_default();
+        assert_eq!(first, format!("{lead}{counts}"), "{format}:\n{text}");
+    }
+}
+
+/// `-q` prints the verdict and the required changes, and nothing else.
+#[test]
+fn quiet_prints_the_verdict_and_the_required_changes_only() {
+    let (report, _) = check_json(FOUNDING, M2);
+    let changes = changes_of(&report);
+    assert!(!changes.is_empty());
+    let output = mlcompat()
+        .args(["check", FOUNDING, "--profile", M2, "--color", "never", "-q"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("❌ Will NOT work — "), "{text}");
+    assert_eq!(lines.len(), 1 + changes.len(), "{text}");
+    for (line, change) in lines[1..].iter().zip(&changes) {
+        // `  file:line  change`, the place padded to line the changes up.
+        let (place, rest) = change.split_once(' ').unwrap();
+        let words: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(words[0], place, "{line}");
+        assert_eq!(
+            line.trim_start()[place.len()..].trim_start(),
+            rest,
+            "{line}"
+        );
+    }
+    // With nothing to change, the verdict alone.
+    let output = mlcompat()
+        .args([
+            "check",
+            VLLM_CHECKOUT,
+            "--profile",
+            A100,
+            "--color",
+            "never",
+            "-q",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(text.lines().count(), 1, "{text}");
+}

@@ -77,28 +77,173 @@ fn hard_coded_cuda_code_without_a_manifest_is_not_ok_on_a_mac() {
 #[test]
 fn the_same_code_on_an_nvidia_linux_machine_needs_only_its_dependencies_declared() {
     let (report, _) = check_json(CODE, A100);
-    assert!(component(&report, "code.cuda_device").is_none());
-    assert!(component(&report, "code.nccl_backend").is_none());
+    // Judged, and right for this machine.
+    assert_eq!(status_of(&report, "code.cuda_device"), "ok");
+    assert_eq!(status_of(&report, "code.nccl_backend"), "ok");
     assert_eq!(status_of(&report, "pyyaml"), "warn");
     assert_eq!(report["verdict"], "warn", "{report:#}");
 }
 
 const LAUNCH: &str = "fixtures/projects/launch-torchrun";
 
+fn changes_of(report: &Value) -> Vec<String> {
+    report["changes"]
+        .as_array()
+        .expect("changes is a list")
+        .iter()
+        .map(|c| {
+            format!(
+                "{}:{} {}",
+                c["file"].as_str().unwrap(),
+                c["line"],
+                c["change"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+/// DESIGN.md: setting the process count to what the machine has is a modest change (⚠️).
 #[test]
 fn a_launch_script_asks_for_eight_gpus_on_a_one_gpu_machine() {
     let (report, code) = check_json(LAUNCH, A100);
-    assert_eq!(code, 1);
-    // `--nproc_per_node=8` on its own line of the continued torchrun command.
-    assert_eq!(status_of(&report, "nproc_per_node"), "fail");
+    // `--nproc_per_node=8` on its own line of the continued torchrun command: the edit to the
+    // machine's one GPU, on that line. (The model is `$MODEL`, unknown: no memory estimate.)
+    assert_eq!(status_of(&report, "nproc_per_node"), "warn");
     assert_eq!(places(&report, "nproc_per_node"), ["scripts/train.sh:9"]);
+    let changes = changes_of(&report);
+    assert!(
+        changes.contains(&"scripts/train.sh:9 --nproc_per_node 8 -> 1".to_string()),
+        "{changes:#?}"
+    );
+    assert_eq!(report["verdict"], "warn", "{report:#}");
+    assert_eq!(code, 0);
     assert_eq!(status_of(&report, "cuda_visible_devices"), "warn");
     assert_eq!(
         places(&report, "cuda_visible_devices"),
         ["scripts/train.sh:7"]
     );
-    // `--nnodes 1` is one machine: no multi-node finding.
-    assert!(component(&report, "num_nodes").is_none());
+    // `--nnodes 1` is one machine: judged, and nothing to say about it.
+    assert_eq!(status_of(&report, "num_nodes"), "ok");
+    assert_eq!(places(&report, "num_nodes"), ["scripts/train.sh:8"]);
+}
+
+/// ...unless the workload then does not fit, where memory decides: this ZeRO-3 full fine-tune
+/// of a 7B model fits across eight GPUs, and on one A100 it does not.
+#[test]
+fn when_the_workload_fits_only_across_the_gpus_asked_for_memory_decides() {
+    const ZERO3: &str = "fixtures/projects/launch-zero3";
+    let (report, code) = check_json(ZERO3, A100);
+    assert_eq!(status_of(&report, "num_processes"), "warn");
+    assert_eq!(
+        changes_of(&report),
+        ["config.yaml:4 num_processes: 8 -> 1"],
+        "{report:#}"
+    );
+    assert_eq!(status_of(&report, "memory"), "fail", "{report:#}");
+    assert_eq!(report["verdict"], "fail");
+    assert_eq!(code, 1);
+    let (report, _) = check_json(ZERO3, "fixtures/profiles/linux-h100-x8.yaml");
+    assert_eq!(status_of(&report, "num_processes"), "ok");
+    assert_eq!(status_of(&report, "memory"), "ok");
+}
+
+const COUNTS: &str = "fixtures/projects/launch-counts";
+
+/// Every launcher's count above what the machine has is ⚠️ with the edit to the machine's count,
+/// on the option or key as its file writes it; no model, so nothing else decides.
+#[test]
+fn process_device_and_node_counts_are_edited_to_the_machines() {
+    let (report, code) = check_json(COUNTS, A100);
+    assert_eq!(report["verdict"], "warn", "{report:#}");
+    assert_eq!(code, 0);
+    for name in [
+        "num_processes",
+        "nproc_per_node",
+        "num_gpus",
+        "devices",
+        "num_nodes",
+    ] {
+        assert_eq!(status_of(&report, name), "warn", "{name}");
+    }
+    let changes = changes_of(&report);
+    for expected in [
+        "configs/accelerate.yaml:5 num_processes: 8 -> 1",
+        "conf/trainer.yaml:4 devices: 4 -> 1",
+        "conf/trainer.yaml:5 num_nodes: 2 -> 1",
+        "scripts/torchrun.sh:3 --nnodes 2 -> 1",
+        "scripts/torchrun.sh:3 --nproc-per-node 8 -> 1",
+        "scripts/deepspeed.sh:2 --num_nodes 2 -> 1",
+        "scripts/deepspeed.sh:3 --num_gpus 8 -> 1",
+    ] {
+        assert!(
+            changes.contains(&expected.to_string()),
+            "{expected}: {changes:#?}"
+        );
+    }
+    // accelerate's `num_machines: 1` is one machine already.
+    assert!(
+        changes.iter().all(|c| !c.contains("num_machines")),
+        "{changes:#?}"
+    );
+    // On eight GPUs only the node counts are more than this machine.
+    let (report, _) = check_json(COUNTS, "fixtures/profiles/linux-h100-x8.yaml");
+    for name in ["num_processes", "nproc_per_node", "num_gpus", "devices"] {
+        assert_eq!(status_of(&report, name), "ok", "{name}");
+    }
+    assert_eq!(status_of(&report, "num_nodes"), "warn");
+    assert_eq!(
+        changes_of(&report),
+        [
+            "conf/trainer.yaml:5 num_nodes: 2 -> 1",
+            "scripts/deepspeed.sh:2 --num_nodes 2 -> 1",
+            "scripts/torchrun.sh:3 --nnodes 2 -> 1",
+        ]
+    );
+}
+
+/// The edits land: `fix` rewrites each option and key in place, the Lightning device list
+/// whole.
+#[test]
+fn fix_writes_the_machines_counts_into_the_configs_and_scripts() {
+    let output = Command::cargo_bin("mlcompat")
+        .unwrap()
+        .args(["fix", COUNTS, "--profile", A100])
+        .output()
+        .unwrap();
+    let diff = String::from_utf8_lossy(&output.stdout);
+    for line in [
+        "+num_processes: 1",
+        "+  devices: 1",
+        "+  num_nodes: 1",
+        "+torchrun --nnodes=1 --nproc-per-node 1 train.py",
+        "+deepspeed --num_nodes 1 \\",
+        "+    --num_gpus 1 \\",
+    ] {
+        assert!(diff.contains(line), "{line}:\n{diff}");
+    }
+}
+
+/// On a Mac (no CUDA or ROCm GPU) a multi-process launch becomes one process, on MPS or the
+/// CPU: the same one-number change, ⚠️.
+#[test]
+fn on_a_mac_the_counts_become_one_process() {
+    let (report, _) = check_json(COUNTS, M2);
+    for name in ["num_processes", "nproc_per_node", "num_gpus", "devices"] {
+        assert_eq!(status_of(&report, name), "warn", "{name}");
+    }
+    let changes = changes_of(&report);
+    for expected in [
+        "configs/accelerate.yaml:5 num_processes: 8 -> 1",
+        "conf/trainer.yaml:4 devices: 4 -> 1",
+        "scripts/torchrun.sh:3 --nproc-per-node 8 -> 1",
+        "scripts/deepspeed.sh:3 --num_gpus 8 -> 1",
+    ] {
+        assert!(
+            changes.contains(&expected.to_string()),
+            "{expected}: {changes:#?}"
+        );
+    }
+    assert_eq!(report["verdict"], "warn", "{report:#}");
 }
 
 #[test]
@@ -111,7 +256,7 @@ fn the_launch_fits_an_eight_gpu_machine() {
 #[test]
 fn on_a_mac_the_script_options_are_judged_and_fixed_in_the_script() {
     let (report, _) = check_json(LAUNCH, M2);
-    assert_eq!(status_of(&report, "nproc_per_node"), "fail");
+    assert_eq!(status_of(&report, "nproc_per_node"), "warn");
     // `--deepspeed ds_config.json` on the script's command line hands training to DeepSpeed.
     assert_eq!(status_of(&report, "deepspeed"), "fail");
     let changes: Vec<String> = report["changes"]
@@ -128,7 +273,7 @@ fn on_a_mac_the_script_options_are_judged_and_fixed_in_the_script() {
         })
         .collect();
     assert!(
-        changes.contains(&"scripts/train.sh:9 nproc_per_node: 8 -> 1".to_string()),
+        changes.contains(&"scripts/train.sh:9 --nproc_per_node 8 -> 1".to_string()),
         "{changes:#?}"
     );
     // fix edits the option in place.
@@ -166,8 +311,8 @@ fn a_lightning_config_asking_for_four_bf16_gpus_on_a_t4() {
 fn the_lightning_config_on_a_mac_needs_one_device() {
     let (report, _) = check_json(LIGHTNING, M2);
     assert_eq!(status_of(&report, "devices"), "warn");
-    // `accelerator: gpu` picks MPS on a Mac: nothing to say.
-    assert!(component(&report, "accelerator").is_none());
+    // `accelerator: gpu` picks MPS on a Mac: judged, and nothing to say.
+    assert_eq!(status_of(&report, "accelerator"), "ok");
     assert_eq!(status_of(&report, "flash-attn"), "fail");
 }
 

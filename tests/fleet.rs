@@ -110,3 +110,66 @@ fn eleven_machines_fit_80_columns_with_whole_names() {
         assert!(text.contains(machine), "{machine} is named in full: {text}");
     }
 }
+
+/// A training setting the rules judge is a component on every machine: ✅ where it runs, so the
+/// matrix never shows "-" (not declared) for a setting the project declares.
+#[test]
+fn a_judged_setting_is_a_component_on_every_machine() {
+    let text = run(
+        "100",
+        &[
+            "check",
+            FOUNDING,
+            "--profile",
+            "fixtures/profiles/macbook-m2-8gb.yaml",
+            "--profile",
+            "fixtures/profiles/linux-a100-80gb.yaml",
+            "--format",
+            "json",
+        ],
+    );
+    let fleet: serde_json::Value = serde_json::from_str(&text).expect("one JSON document");
+    let status = |machine: usize, name: &str| {
+        let components = fleet["machines"][machine]["report"]["components"]
+            .as_array()
+            .expect("components");
+        let component = components
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("no {name} on machine {machine}"));
+        assert_eq!(component["kind"], "setting", "{component}");
+        (
+            component["status"].as_str().unwrap().to_string(),
+            component["evidence"][0]["line"].as_u64().unwrap(),
+            component["summary"].as_str().unwrap().to_string(),
+        )
+    };
+    // `load_in_4bit: true` at config.yaml:4, `optim: paged_adamw_8bit` at config.yaml:10.
+    assert_eq!(status(0, "load_in_4bit").0, "fail");
+    assert_eq!(status(0, "optim").0, "fail");
+    let (ok, line, summary) = status(1, "load_in_4bit");
+    assert_eq!((ok.as_str(), line), ("ok", 4));
+    assert!(!summary.is_empty());
+    assert_eq!(status(1, "optim").0, "ok");
+    assert_eq!(status(1, "optim").1, 10);
+
+    let table = run(
+        "100",
+        &[
+            "check",
+            FOUNDING,
+            "--profile",
+            "fixtures/profiles/macbook-m2-8gb.yaml",
+            "--profile",
+            "fixtures/profiles/linux-a100-80gb.yaml",
+            "--color",
+            "never",
+        ],
+    );
+    for row in table
+        .lines()
+        .filter(|l| l.contains("load_in_4bit") || l.contains("optim"))
+    {
+        assert!(!row.contains(" - "), "{row}");
+    }
+}

@@ -51,7 +51,7 @@ pub struct CheckArgs {
     /// No emoji or other non-ASCII (for old terminals and logs).
     #[arg(long)]
     ascii: bool,
-    /// Print the verdict and counts only.
+    /// Print the verdict with its counts and the required changes, nothing else.
     #[arg(short, long, conflicts_with = "verbose")]
     quiet: bool,
     /// Show why each rule fired: the facts it used and its source.

@@ -116,6 +116,8 @@ impl Lines {
 
     /// `key: value` (YAML) or `"key": value` (JSON): the value is replaced, its quoting kept.
     fn set(&mut self, index: usize, key: &str, value: &str) -> Result<(), String> {
+        // A launch script's option (`--nnodes`) is found as the key after its dashes.
+        let key = key.trim_start_matches('-');
         let text = self.lines[index].text.clone();
         let (start, end) = value_span(&text, key)
             // torchrun spells its options either way: `--nproc-per-node 8`.
@@ -237,6 +239,10 @@ fn value_span(text: &str, key: &str) -> Option<(usize, usize)> {
         let value = &text[value_start..];
         let end = if let Some(q) = value.chars().next().filter(|c| *c == '"' || *c == '\'') {
             value[1..].find(q).map_or(value.len(), |close| close + 2)
+        } else if value.starts_with('[') {
+            // A flow list (Lightning's `devices: [0, 1, 2, 3]`) is one value; one that does not
+            // close on its line is not edited.
+            value.find(']')? + 1
         } else {
             [" #", ",", "}"]
                 .iter()
@@ -367,6 +373,20 @@ mod tests {
             edit("x ; python_version < '3.12'\n", 1, marker()),
             "x ; (python_version < '3.12') and sys_platform == 'linux'\n"
         );
+    }
+
+    #[test]
+    fn a_flow_list_is_replaced_whole() {
+        let set = Edit::SetValue {
+            key: "devices".into(),
+            value: "1".into(),
+        };
+        assert_eq!(
+            edit("  devices: [0, 1, 2, 3]  # all\n", 1, set.clone()),
+            "  devices: 1  # all\n"
+        );
+        let mut open = Lines::new("devices: [0,\n  1]\n", false);
+        assert!(open.apply(1, &set).is_err());
     }
 
     #[test]

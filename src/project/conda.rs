@@ -99,6 +99,7 @@ pub(super) fn read_spec(spec: &str, evidence: Evidence, project: &mut Project) {
             raw: spec.to_string(),
             evidence,
             implied_by: None,
+            own: false,
         },
         false,
     );

@@ -232,6 +232,8 @@ fn collect_at(node: &Spanned<Node>, parent: &str, at: &mut Place, project: &mut 
                         key: setting.to_string(),
                         value,
                         evidence,
+                        // DeepSpeed's `stage` is read as `zero_stage`.
+                        written: (setting != name).then(|| name.to_string()),
                     });
                 }
                 at.depth = depth + 1;
@@ -273,6 +275,9 @@ fn scalar(node: &Node) -> Option<SettingValue> {
     match node {
         Node::Bool(b) => Some(SettingValue::Bool(*b)),
         Node::Number(n) => Some(SettingValue::Number(*n)),
+        // An interpolation (`${oc.env:NUM_NODES}`) is never evaluated: its value is unknown and
+        // yields nothing, as in framework configs and launch scripts.
+        Node::Text(t) if t.contains("${") => None,
         Node::Text(t) => Some(SettingValue::Text(t.clone())),
         // A nested block (`deepspeed: {...}`, `fsdp: [...]`) is itself the setting.
         Node::Map(_) | Node::Seq(_) => Some(SettingValue::Bool(true)),

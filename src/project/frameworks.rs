@@ -163,6 +163,8 @@ fn read_key(name: &str, value: &Node, path: &[&str], evidence: Evidence, project
                 key: key.to_string(),
                 value,
                 evidence: evidence.clone(),
+                // accelerate's `num_machines` is read as `num_nodes`.
+                written: (key != name).then(|| name.to_string()),
             }),
         }
     };
@@ -327,6 +329,7 @@ mod tests {
                 file: "c.yaml".to_string(),
                 line: 2,
             },
+            written: None,
         });
         collect(&node, "c.yaml", &mut project);
         assert_eq!(settings(&project), ["2 devices=2"]);

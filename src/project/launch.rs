@@ -174,6 +174,7 @@ fn read_command(words: &[Word], relative: &str, keys: &SettingKeys, project: &mu
                     key: "cuda_visible_devices".to_string(),
                     value: SettingValue::Number(count as f64),
                     evidence: at(first),
+                    written: Some(name.to_string()),
                 });
             }
             rest = tail;
@@ -245,10 +246,12 @@ fn read_command(words: &[Word], relative: &str, keys: &SettingKeys, project: &mu
             .find(|(spellings, _)| spellings.contains(&name))
             && let Some(value) = value.as_deref().and_then(literal)
         {
+            // The option as written (`--nnodes`), for an edit of `num_nodes` to find.
             project.settings.push(Setting {
                 key: key.to_string(),
                 value,
                 evidence: at(word),
+                written: Some(name.to_string()),
             });
         }
     }
@@ -329,6 +332,7 @@ fn script_options(words: &[Word], relative: &str, keys: &SettingKeys, project: &
                 key: name.to_string(),
                 value,
                 evidence,
+                written: Some(format!("--{name}")),
             });
         }
     }

@@ -67,6 +67,10 @@ pub struct Project {
     pub models: Vec<ModelRef>,
     /// The Python version the project pins, if it pins one.
     pub python: Option<PythonPin>,
+    /// The project's own distribution, when its pyproject.toml, setup.cfg or setup.py names one:
+    /// a checkout of a package is judged as `pip install NAME` from it would be.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distribution: Option<Distribution>,
     /// Package indexes the project installs from (`--index-url`, `--extra-index-url`, uv sources).
     pub indexes: Vec<PackageIndex>,
     /// Version limits from `-c` constraints files: they narrow the packages declared elsewhere
@@ -160,6 +164,56 @@ pub struct PackageDecl {
     /// its `evidence` is the line of the package that pulls it in.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub implied_by: Option<String>,
+    /// The project's own distribution ([`Distribution`]), built from the checkout: rules about
+    /// the package judge it; the package index's wheels and requirements (of released builds)
+    /// do not, and no edit is pointed at its name.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub own: bool,
+}
+
+/// The distribution a project builds (`[project] name`, setup.cfg `[metadata] name`, setup.py's
+/// literal `name=`), with where its name is written.
+#[derive(Clone, Debug, Serialize)]
+pub struct Distribution {
+    /// PEP 503 normalized name.
+    pub name: String,
+    /// Its version, when the file writes one (`dynamic` versions, from git tags or code, are
+    /// not known before a build).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Where the name is written.
+    pub evidence: Evidence,
+}
+
+impl Distribution {
+    /// The distribution as a declaration the rules judge: what `pip install NAME` from the
+    /// checkout installs (its own version, when known), marked [`PackageDecl::own`] so that no
+    /// edit and no package-index fact is pointed at it.
+    pub fn as_declaration(&self) -> PackageDecl {
+        let specifier = self
+            .version
+            .as_ref()
+            .map(|v| format!("=={v}"))
+            .unwrap_or_default();
+        PackageDecl {
+            versions: VersionSpecifiers::from_str(&specifier).ok(),
+            raw: format!("{}{specifier}", self.name),
+            name: self.name.clone(),
+            specifier,
+            marker: None,
+            installer: Installer::Pip,
+            url: None,
+            extras: Vec::new(),
+            extra: None,
+            editable: false,
+            wheel_platform: None,
+            wheel_cuda: None,
+            imported: false,
+            evidence: self.evidence.clone(),
+            implied_by: None,
+            own: true,
+        }
+    }
 }
 
 /// A package index a project installs from.
@@ -219,6 +273,11 @@ pub struct Setting {
     pub value: SettingValue,
     /// Where it is set.
     pub evidence: Evidence,
+    /// The key as the file writes it, where that is not `key`: a launch script's option
+    /// (`--nnodes`, `--num_machines`, `--nproc-per-node`), accelerate's `num_machines` for
+    /// `num_nodes`. An edit of the setting edits this.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub written: Option<String>,
 }
 
 /// A setting's value as the config writes it.
@@ -308,6 +367,7 @@ impl Project {
                 key: key.clone(),
                 value: value.clone(),
                 evidence: at("config.yaml", i),
+                written: None,
             });
         }
         if let Some(name) = model {

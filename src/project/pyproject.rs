@@ -22,7 +22,9 @@ struct PyProject {
 
 #[derive(Deserialize)]
 struct ProjectTable {
-    name: Option<String>,
+    name: Option<Spanned<String>>,
+    /// A static version; absent when `dynamic` (git tags, the code).
+    version: Option<String>,
     #[serde(default)]
     dependencies: Vec<Spanned<String>>,
     #[serde(rename = "optional-dependencies", default)]
@@ -39,6 +41,9 @@ struct Tool {
 
 #[derive(Deserialize)]
 struct Poetry {
+    /// The package's name (Poetry before 2.0 names it here, not in `[project]`).
+    name: Option<Spanned<String>>,
+    version: Option<String>,
     #[serde(default)]
     dependencies: BTreeMap<String, Spanned<toml::Value>>,
     /// Poetry 1.2+ groups: `[tool.poetry.group.dev.dependencies]`.
@@ -120,10 +125,19 @@ pub fn read(file: &Path, relative: &str, project: &mut Project) -> Result<(), So
         self_name: parsed
             .project
             .as_ref()
-            .and_then(|p| p.name.as_deref())
-            .map(normalize_name),
+            .and_then(|p| p.name.as_ref())
+            .map(|name| normalize_name(name.get_ref())),
     };
     if let Some(table) = &parsed.project {
+        if let Some(name) = &table.name
+            && project.distribution.is_none()
+        {
+            project.distribution = Some(super::Distribution {
+                name: normalize_name(name.get_ref()),
+                version: table.version.clone(),
+                evidence: source.at(name.span().start),
+            });
+        }
         read_project_table(&source, table, project)?;
     }
     for (group, entries) in &parsed.dependency_groups {
@@ -143,6 +157,15 @@ pub fn read(file: &Path, relative: &str, project: &mut Project) -> Result<(), So
         }
     }
     if let Some(poetry) = &parsed.tool.poetry {
+        if let Some(name) = &poetry.name
+            && project.distribution.is_none()
+        {
+            project.distribution = Some(super::Distribution {
+                name: normalize_name(name.get_ref()),
+                version: poetry.version.clone(),
+                evidence: source.at(name.span().start),
+            });
+        }
         read_poetry(&source, poetry, project)?;
     }
     if let Some(uv) = &parsed.tool.uv {

@@ -307,6 +307,7 @@ impl CodeScan {
                     raw: import.raw,
                     evidence: import.evidence,
                     implied_by: None,
+                    own: false,
                 },
                 false,
             );
@@ -441,6 +442,7 @@ fn analyse(
                 file: relative.to_string(),
                 line: line_of(node),
             },
+            written: None,
         });
     }
     Ok(result)

@@ -394,6 +394,7 @@ pub(crate) fn package(parsed: Requirement, raw: &str, evidence: Evidence) -> Pac
         raw: raw.to_string(),
         evidence,
         implied_by: None,
+        own: false,
     }
 }
 

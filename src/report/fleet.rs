@@ -66,7 +66,12 @@ pub fn table(machines: &[Machine], style: &Style) -> String {
             .sum::<usize>()
         + 1;
     let numbered = natural > usize::from(width);
+    let options = textwrap::Options::new(usize::from(width)).break_words(false);
+    // The fleet's verdict leads, as one machine's does.
     let mut out = String::new();
+    for line in textwrap::wrap(&counts(machines, style.ascii), options) {
+        let _ = writeln!(out, "{line}");
+    }
     heading(
         &mut out,
         &format!("Status by component on {} machines", machines.len()),
@@ -114,11 +119,6 @@ pub fn table(machines: &[Machine], style: &Style) -> String {
     } else {
         out.push_str(&quiet(machines, style));
     }
-    let options = textwrap::Options::new(usize::from(width)).break_words(false);
-    out.push('\n');
-    for line in textwrap::wrap(&counts(machines, style.ascii), options) {
-        let _ = writeln!(out, "{line}");
-    }
     out
 }
 
@@ -152,8 +152,8 @@ fn numbered_lines(machines: &[Machine], style: &Style) -> String {
 
 pub fn markdown(machines: &[Machine]) -> String {
     let mut out = format!(
-        "# Hardware Assessment: {} machines\n\n## Compatibility Status by Component\n\n",
-        machines.len()
+        "# {}\n\n## Compatibility Status by Component\n\n",
+        counts(machines, false)
     );
     let names: Vec<&str> = machines.iter().map(|m| m.name.as_str()).collect();
     let _ = writeln!(out, "| Component | {} |", names.join(" | "));

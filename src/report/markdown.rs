@@ -9,7 +9,12 @@ use crate::assessment::Assessment;
 use crate::assessment::Status;
 
 pub fn render(assessment: &Assessment) -> String {
-    let mut out = String::from("# Hardware Assessment\n\n## System Specifications\n\n");
+    // The verdict leads, as the document's title: a step summary or an issue is read from the
+    // top.
+    let mut out = format!(
+        "# {}\n\n## System Specifications\n\n",
+        verdict_line(assessment, false)
+    );
     for (name, value) in specification(assessment) {
         let _ = writeln!(out, "- **{name}**: {value}");
     }
@@ -85,18 +90,7 @@ pub fn render(assessment: &Assessment) -> String {
     }
     if !assessment.changes.is_empty() {
         out.push_str("\n## Required Code Changes\n\n");
-        for (index, change) in assessment.changes.iter().enumerate() {
-            // No code span: the file name is Markdown-escaped text, which a code span would show
-            // with its backslashes.
-            let _ = writeln!(
-                out,
-                "{}. {}:{}: {}",
-                index + 1,
-                change.file,
-                change.line,
-                change.change
-            );
-        }
+        changes_list(&mut out, assessment);
     }
     out.push_str("\n## Next Steps\n\n");
     for (index, step) in next_steps(assessment).iter().enumerate() {
@@ -131,8 +125,32 @@ pub fn render(assessment: &Assessment) -> String {
             items.join("; ")
         );
     }
-    let _ = writeln!(out, "\n**Verdict**: {}", verdict_line(assessment, false));
     out
+}
+
+/// `-q`: the verdict, then the required changes as a numbered list, and nothing else.
+pub fn quiet(assessment: &Assessment) -> String {
+    let mut out = verdict_line(assessment, false) + "\n";
+    if !assessment.changes.is_empty() {
+        out.push('\n');
+        changes_list(&mut out, assessment);
+    }
+    out
+}
+
+fn changes_list(out: &mut String, assessment: &Assessment) {
+    for (index, change) in assessment.changes.iter().enumerate() {
+        // No code span: the file name is Markdown-escaped text, which a code span would show
+        // with its backslashes.
+        let _ = writeln!(
+            out,
+            "{}. {}:{}: {}",
+            index + 1,
+            change.file,
+            change.line,
+            change.change
+        );
+    }
 }
 
 fn bullets(out: &mut String, name: &str, items: &[String]) {

@@ -43,13 +43,14 @@ pub struct Style {
     pub ascii: bool,
     /// Why each rule fired: the rule, its evidence and its source, ok findings included.
     pub verbose: bool,
-    /// The verdict and counts only.
+    /// The verdict with its counts, and the required changes, only.
     pub quiet: bool,
 }
 
 /// One machine's report. Every string in it is escaped for the format first ([`escape`]):
 /// project and profile strings never reach a terminal or a Markdown page raw.
 pub fn render(assessment: &Assessment, format: Format, style: &Style) -> String {
+    let assessment = &*text::worded(assessment);
     let text = match format {
         Format::Json => return json::render(assessment),
         // SARIF is JSON, escaped as JSON is.
@@ -57,7 +58,7 @@ pub fn render(assessment: &Assessment, format: Format, style: &Style) -> String 
         Format::Markdown => {
             let safe = escape::for_markdown(assessment);
             if style.quiet {
-                verdict_line(&safe, style.ascii) + "\n"
+                markdown::quiet(&safe)
             } else {
                 markdown::render(&safe)
             }
@@ -65,7 +66,7 @@ pub fn render(assessment: &Assessment, format: Format, style: &Style) -> String 
         _ => {
             let safe = escape::for_terminal(assessment);
             match format {
-                _ if style.quiet => verdict_line(&safe, style.ascii) + "\n",
+                _ if style.quiet => table::quiet(&safe, style),
                 Format::Github => return finish_github(github::render(&safe, "", style), style),
                 _ => table::render(&safe, style),
             }
@@ -76,6 +77,7 @@ pub fn render(assessment: &Assessment, format: Format, style: &Style) -> String 
 
 /// Several machines' reports: a matrix for people, one document for CI.
 pub fn render_fleet(machines: &[Machine], format: Format, style: &Style) -> String {
+    let machines = &worded_fleet(machines);
     let text = match format {
         Format::Json => return fleet::json(machines),
         Format::Sarif => return sarif::render(machines, ""),
@@ -99,6 +101,17 @@ pub fn render_fleet(machines: &[Machine], format: Format, style: &Style) -> Stri
     finish(text, style)
 }
 
+/// Every machine's report with its component summaries worded ([`text::worded`]).
+fn worded_fleet(machines: &[Machine]) -> Vec<Machine> {
+    machines
+        .iter()
+        .map(|m| Machine {
+            report: text::worded(&m.report).into_owned(),
+            ..m.clone()
+        })
+        .collect()
+}
+
 /// One line a machine, then the fleet's counts (the exit code follows the worst).
 fn quiet_fleet(machines: &[Machine], style: &Style) -> String {
     fleet::quiet(machines, style) + &fleet::counts(machines, style.ascii) + "\n"
@@ -118,7 +131,7 @@ fn finish_github(text: String, style: &Style) -> String {
 
 /// GitHub annotations name files from the repository root; `prefix` is the scanned folder.
 pub fn github_annotations(assessment: &Assessment, prefix: &str, style: &Style) -> String {
-    let safe = escape::for_terminal(assessment);
+    let safe = escape::for_terminal(&text::worded(assessment));
     finish_github(
         github::render(&safe, &escape::terminal(prefix), style),
         style,
@@ -128,12 +141,12 @@ pub fn github_annotations(assessment: &Assessment, prefix: &str, style: &Style) 
 /// SARIF for one machine or a fleet; `prefix` is the scanned folder relative to the repository
 /// root, as code scanning resolves artifact URIs from there.
 pub fn sarif(machines: &[Machine], prefix: &str) -> String {
-    sarif::render(machines, prefix)
+    sarif::render(&worded_fleet(machines), prefix)
 }
 
 /// GitHub annotations for a fleet, files named from `prefix` as for one machine.
 pub fn github_fleet_annotations(machines: &[Machine], prefix: &str, style: &Style) -> String {
-    let safe = escape::fleet(machines, &escape::terminal_owned);
+    let safe = escape::fleet(&worded_fleet(machines), &escape::terminal_owned);
     finish_github(
         fleet::github(&safe, &escape::terminal(prefix), style),
         style,

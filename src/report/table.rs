@@ -13,7 +13,9 @@ use crate::assessment::{Assessment, Finding};
 
 pub fn render(assessment: &Assessment, style: &Style) -> String {
     let width = resolve_width(style);
-    let mut out = String::new();
+    // The verdict leads: it is what a reader (or a CI log) needs first.
+    let line = verdict_line(assessment, style.ascii);
+    let mut out = format!("{}\n", paint(assessment.verdict, &line).bold());
     heading(&mut out, "System");
     for (name, value) in specification(assessment) {
         let _ = writeln!(out, "  {:<8} {value}", name.bold());
@@ -32,9 +34,15 @@ pub fn render(assessment: &Assessment, style: &Style) -> String {
     changes(&mut out, assessment);
     notes(&mut out, assessment, width);
     suppressed(&mut out, assessment, width);
-    let line = verdict_line(assessment, style.ascii);
-    let _ = writeln!(out, "\n{}", paint(assessment.verdict, &line).bold());
-    let _ = writeln!(out, "{}", knowledge_line(assessment).dimmed());
+    let _ = writeln!(out, "\n{}", knowledge_line(assessment).dimmed());
+    out
+}
+
+/// `-q`: the verdict, then the required changes (one a line, `file:line  change`) and nothing
+/// else.
+pub fn quiet(assessment: &Assessment, style: &Style) -> String {
+    let mut out = verdict_line(assessment, style.ascii) + "\n";
+    changes_list(&mut out, assessment);
     out
 }
 
@@ -257,6 +265,11 @@ fn changes(out: &mut String, assessment: &Assessment) {
         return;
     }
     heading(out, "Required changes");
+    changes_list(out, assessment);
+}
+
+/// The required changes, one a line, their places aligned.
+fn changes_list(out: &mut String, assessment: &Assessment) {
     let width = assessment
         .changes
         .iter()

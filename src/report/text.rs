@@ -72,6 +72,37 @@ pub fn asciify(text: &str) -> String {
     out
 }
 
+/// The one-line summary of a component the engine leaves to the report: a training setting a
+/// rule judges, which no rule objects to on this machine (✅) or which a rule could not judge
+/// because the machine's profile does not say what it needs (❔).
+fn setting_summary(status: Status) -> Option<&'static str> {
+    match status {
+        Status::Ok => Some("Runs here: no rule about it objects"),
+        Status::Unknown => Some("Not judged: the profile lacks a fact its rules need"),
+        Status::Warn | Status::Fail => None,
+    }
+}
+
+/// The assessment with every component summary worded: one the engine left empty (see
+/// [`setting_summary`]) gets the report's words. Borrowed as it is when none is empty.
+pub fn worded(assessment: &Assessment) -> std::borrow::Cow<'_, Assessment> {
+    let empty = |c: &crate::assessment::Component| c.summary.is_empty();
+    if !assessment.components.iter().any(empty) {
+        return std::borrow::Cow::Borrowed(assessment);
+    }
+    let mut worded = assessment.clone();
+    for component in worded
+        .components
+        .iter_mut()
+        .filter(|c| c.summary.is_empty())
+    {
+        if let Some(words) = setting_summary(component.status) {
+            component.summary = words.to_string();
+        }
+    }
+    std::borrow::Cow::Owned(worded)
+}
+
 /// The system specification as `(label, value)` lines, shared by the table and Markdown.
 pub fn specification(assessment: &Assessment) -> Vec<(&'static str, String)> {
     let profile = &assessment.profile;

@@ -7,7 +7,8 @@ use version_ranges::Ranges;
 use super::grammar::{OneOrMany, RawChange, RawCondition, RawCore, RawRule, RuleTest};
 use super::prose::{LazyProse, Prose};
 use super::rule::{
-    Change, Comparison, Condition, GpuWanted, IndexCondition, Op, PackageCondition, Rule,
+    Change, Comparison, Condition, GpuWanted, IndexCondition, Op, PackageCondition, Rule, SetValue,
+    SettingLiteral,
 };
 use super::versions::{release_range, specifiers};
 use crate::profile::Vendor;
@@ -266,10 +267,23 @@ fn change(raw: &RawChange, problems: &mut Vec<String>) -> Option<Change> {
                 versions: release_range(wanted),
             }
         }
-        RawChange::Set { key, value } => Change::Set {
-            key: key.clone(),
-            value: value.clone(),
-        },
+        RawChange::Set { key, value } => {
+            let value = match value {
+                SettingLiteral::Text(text) => match super::template::change_variable(text) {
+                    Ok(Some(name)) => SetValue::Machine(name),
+                    Ok(None) => SetValue::Literal(value.clone()),
+                    Err(problem) => {
+                        problems.push(problem);
+                        return None;
+                    }
+                },
+                literal => SetValue::Literal(literal.clone()),
+            };
+            Change::Set {
+                key: key.clone(),
+                value,
+            }
+        }
         RawChange::UseIndex(url) => Change::UseIndex(url.clone()),
         RawChange::AddMarker { package, marker } => Change::AddMarker {
             package: package.clone(),

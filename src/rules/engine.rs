@@ -7,7 +7,7 @@ use super::catalogue::Catalogue;
 use super::changes::{distinct, resolve_changes};
 use super::condition::{self, Trace, Truth};
 use super::facts::Facts;
-use super::fold::{components, summary, verdict};
+use super::fold::{add_judged_settings, components, summary, verdict};
 use super::rule::{Change, Partial, Rule};
 use super::variables::variables;
 use crate::assessment::{
@@ -34,7 +34,14 @@ pub fn assess(profile: &Profile, project: &Project, catalogue: &Catalogue) -> As
     let mut findings = Vec::new();
     let mut changes = BTreeSet::new();
     let mut recommended = BTreeSet::new();
-    let declared_names: Vec<&str> = facts.by_name.keys().map(String::as_str).collect();
+    let declared_names: Vec<&str> = facts
+        .by_name
+        .keys()
+        .map(String::as_str)
+        .chain(facts.own_name())
+        .collect();
+    // Components a rule could not judge (the profile does not state a fact it needs).
+    let mut unknown: BTreeSet<String> = BTreeSet::new();
     for loaded in &catalogue.rules {
         if !loaded.may_apply(
             |name| facts.declared(name).next().is_some(),
@@ -45,7 +52,14 @@ pub fn assess(profile: &Profile, project: &Project, catalogue: &Catalogue) -> As
         let Some(rule) = loaded.rule() else {
             continue;
         };
-        for fired in fire_all(rule, &facts) {
+        for outcome in fire_all(rule, &facts) {
+            let fired = match outcome {
+                Outcome::Fired(fired) => *fired,
+                Outcome::Unknown(component) => {
+                    unknown.insert(component);
+                    continue;
+                }
+            };
             if fired.finding.status >= Status::Warn {
                 recommended.extend(rule.recommend.iter().cloned());
             }
@@ -61,7 +75,13 @@ pub fn assess(profile: &Profile, project: &Project, catalogue: &Catalogue) -> As
     let mut notes = project.notes.clone();
     notes.extend(from_index.notes);
     notes.extend(catalogue.knowledge.notes());
-    let components = components(&facts, &findings);
+    let mut components = components(&facts, &findings);
+    add_judged_settings(
+        &facts,
+        &judged_settings(catalogue, project),
+        &unknown,
+        &mut components,
+    );
     findings.sort_by_key(|f| std::cmp::Reverse(f.status));
     Assessment {
         schema_version: REPORT_SCHEMA_VERSION,
@@ -109,8 +129,17 @@ pub struct Fired {
     pub changes: Vec<ChangeAt>,
 }
 
+/// What judging a rule (once, or for one `for_each` entry) came to, when it did not simply
+/// not apply.
+pub enum Outcome {
+    /// It applies: a finding and the changes it calls for.
+    Fired(Box<Fired>),
+    /// A fact its condition needs is unknown: the component it is about is not judged by it.
+    Unknown(String),
+}
+
 /// Evaluates a rule, once per package of its `for_each`, else once.
-pub fn fire_all(rule: &Rule, facts: &Facts) -> Vec<Fired> {
+pub fn fire_all(rule: &Rule, facts: &Facts) -> Vec<Outcome> {
     if rule.partial == Partial::Ignore && facts.use_installed {
         let mut declarations_only = facts.clone();
         declarations_only.use_installed = false;
@@ -140,7 +169,7 @@ fn expand_each(entries: &[String], facts: &Facts) -> Vec<String> {
             names.push(entry.clone());
             continue;
         }
-        for decl in &facts.project.packages {
+        for decl in facts.project.packages.iter().chain(facts.own.as_deref()) {
             let name = facts.catalogue.canonical(&decl.name);
             if super::pattern::glob(entry, name) && seen.insert(name.to_string()) {
                 names.push(name.to_string());
@@ -151,7 +180,7 @@ fn expand_each(entries: &[String], facts: &Facts) -> Vec<String> {
 }
 
 /// Evaluates one rule; `None` when it does not apply.
-fn fire(rule: &Rule, facts: &Facts) -> Option<Fired> {
+fn fire(rule: &Rule, facts: &Facts) -> Option<Outcome> {
     let mut trace = Trace::default();
     let truth = condition::evaluate(&rule.when, facts, &mut trace);
     let status = match (truth, rule.partial, rule.status) {
@@ -159,7 +188,10 @@ fn fire(rule: &Rule, facts: &Facts) -> Option<Fired> {
         (Truth::Partial, Partial::Ignore, _) => return None,
         (Truth::Partial, Partial::Warn, Status::Fail) => Status::Warn,
         (Truth::Partial, Partial::Warn, status) => status,
-        (Truth::No | Truth::Unknown, _, _) => return None,
+        (Truth::Unknown, _, _) => {
+            return Some(Outcome::Unknown(facts.resolve(&rule.component).to_string()));
+        }
+        (Truth::No, _, _) => return None,
     };
     // A package that only an optional extra installs (`pip install .[gpu]`) does not break the
     // project's core install: its failure is capped at a warning that names the extra.
@@ -211,7 +243,7 @@ fn fire(rule: &Rule, facts: &Facts) -> Option<Fired> {
     let mut evidence = trace.evidence.clone();
     evidence.sort();
     evidence.dedup();
-    Some(Fired {
+    Some(Outcome::Fired(Box::new(Fired {
         finding: Finding {
             rule: rule.id.clone(),
             component,
@@ -226,7 +258,36 @@ fn fire(rule: &Rule, facts: &Facts) -> Option<Fired> {
             verified: prose.verified.clone(),
         },
         changes,
-    })
+    })))
+}
+
+/// The training settings the project declares that a rule judges as its component (`load_in_4bit`,
+/// a `for_each` entry): each is a component on every machine, so a fleet's matrix has a row for
+/// it everywhere, not only where a rule objects.
+fn judged_settings(catalogue: &Catalogue, project: &Project) -> BTreeSet<String> {
+    let declared: BTreeSet<&str> = project.settings.iter().map(|s| s.key.as_str()).collect();
+    let mut judged = BTreeSet::new();
+    for loaded in &catalogue.rules {
+        // A rule that neither tests nor sets a declared key judges none of them.
+        if !loaded.keys.iter().any(|k| declared.contains(k.as_str())) {
+            continue;
+        }
+        let Some(rule) = loaded.rule() else {
+            continue;
+        };
+        let components: Vec<&str> = if rule.component == "{each}" {
+            rule.for_each.iter().map(String::as_str).collect()
+        } else {
+            vec![rule.component.as_str()]
+        };
+        judged.extend(
+            components
+                .into_iter()
+                .filter(|c| declared.contains(c) && loaded.keys.iter().any(|k| k == c))
+                .map(str::to_string),
+        );
+    }
+    judged
 }
 
 /// The optional extras (or dependency groups) a package is declared in, when only they install
@@ -374,6 +435,33 @@ mod tests {
             extras_named(&many),
             "the [e1], [e2], [e3] and 3 other extras"
         );
+    }
+
+    #[test]
+    fn the_projects_own_package_is_a_component_only_where_a_rule_judges_it() {
+        let catalogue = Catalogue::builtin().expect("built-in rules");
+        let profile = test_profile("linux-a100-80gb").expect("test machine");
+        let mut project =
+            Project::from_declarations(&["transformers".to_string()], &[], &[], None, None);
+        project.distribution = Some(crate::project::Distribution {
+            name: "my-lab-tools".to_string(),
+            version: None,
+            evidence: crate::project::Evidence {
+                file: "pyproject.toml".to_string(),
+                line: 2,
+            },
+        });
+        let assessment = assess(&profile, &project, &catalogue);
+        // No rule knows the name: not a ❔ component (which would make the verdict unknown).
+        assert!(
+            assessment
+                .components
+                .iter()
+                .all(|c| c.name != "my-lab-tools"),
+            "{:#?}",
+            assessment.components
+        );
+        assert_eq!(assessment.verdict, Status::Ok);
     }
 
     #[test]

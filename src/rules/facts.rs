@@ -31,6 +31,10 @@ pub struct Facts<'a> {
     /// and a 4 MiB requirements file of 300,000 lines, that was minutes. Still valid for a
     /// [`Project::scoped_to`] copy, which keeps every package in order.
     pub(crate) by_name: std::sync::Arc<HashMap<String, Vec<usize>>>,
+    /// The project's own distribution as a declaration ([`crate::project::Distribution`]): a
+    /// checkout of a package is judged by the rules about that package, as `pip install NAME`
+    /// from it would be.
+    pub own: Option<std::sync::Arc<PackageDecl>>,
 }
 
 /// The Python the project runs on: the one it pins, else this machine's.
@@ -54,6 +58,10 @@ impl<'a> Facts<'a> {
             each: None,
             use_installed: true,
             by_name: std::sync::Arc::new(index_packages(project, catalogue)),
+            own: project
+                .distribution
+                .as_ref()
+                .map(|d| std::sync::Arc::new(d.as_declaration())),
         }
     }
 
@@ -65,14 +73,27 @@ impl<'a> Facts<'a> {
         }
     }
 
-    /// The project's declarations of a package, under any of its names.
+    /// The project's declarations of a package, under any of its names; the project's own
+    /// distribution last, when it is that package.
     pub fn declared<'b>(&'b self, name: &'b str) -> impl Iterator<Item = &'b PackageDecl> {
         let name = self.resolve(name);
+        let own = self
+            .own
+            .as_deref()
+            .filter(move |own| self.catalogue.canonical(&own.name) == name);
         self.by_name
             .get(name)
             .into_iter()
             .flatten()
             .map(|&at| &self.project.packages[at])
+            .chain(own)
+    }
+
+    /// The canonical name of the project's own distribution, when it names one.
+    pub fn own_name(&self) -> Option<&str> {
+        self.own
+            .as_deref()
+            .map(|own| self.catalogue.canonical(&own.name))
     }
 }
 

@@ -61,7 +61,15 @@ pub fn components(facts: &Facts, findings: &[Finding]) -> Vec<Component> {
             Some(&at) => &mut components[at],
             None => {
                 index.insert(finding.component.clone(), components.len());
-                let kind = if facts.project.setting(&finding.component).next().is_some() {
+                // The project's own distribution is a component only where a rule judges it:
+                // nothing about a checkout is unknown for want of a rule about its name.
+                let own = facts
+                    .own
+                    .as_deref()
+                    .filter(|_| facts.own_name() == Some(finding.component.as_str()));
+                let kind = if own.is_some() {
+                    ComponentKind::Package
+                } else if facts.project.setting(&finding.component).next().is_some() {
                     ComponentKind::Setting
                 } else {
                     ComponentKind::System
@@ -71,7 +79,7 @@ pub fn components(facts: &Facts, findings: &[Finding]) -> Vec<Component> {
                     kind,
                     status: Status::Unknown,
                     summary: String::new(),
-                    evidence: Vec::new(),
+                    evidence: own.map(|o| vec![o.evidence.clone()]).unwrap_or_default(),
                 });
                 components.last_mut().expect("just pushed")
             }
@@ -91,6 +99,38 @@ pub fn components(facts: &Facts, findings: &[Finding]) -> Vec<Component> {
     }
     mark_undeclared(facts, &index, &mut components);
     components
+}
+
+/// Each training setting in `judged` that no finding made a component becomes one: `ok` where
+/// every rule about it was judged and none applies, `unknown` where one could not be judged. Its
+/// summary is left to the report, which words it; its evidence is every place it is set.
+pub fn add_judged_settings(
+    facts: &Facts,
+    judged: &BTreeSet<String>,
+    unknown: &BTreeSet<String>,
+    components: &mut Vec<Component>,
+) {
+    for key in judged {
+        if components.iter().any(|c| &c.name == key) {
+            continue;
+        }
+        let status = if unknown.contains(key) {
+            Status::Unknown
+        } else {
+            Status::Ok
+        };
+        components.push(Component {
+            name: key.clone(),
+            kind: ComponentKind::Setting,
+            status,
+            summary: String::new(),
+            evidence: facts
+                .project
+                .setting(key)
+                .map(|s| s.evidence.clone())
+                .collect(),
+        });
+    }
 }
 
 /// A package only the code imports (no manifest declares it) says so. Adding an omitted

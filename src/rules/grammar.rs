@@ -375,6 +375,10 @@ pub struct TestProject {
     /// The Python the project pins.
     #[serde(default)]
     pub python: Option<String>,
+    /// The project's own distribution (a pyproject.toml `[project] name`): the test is a
+    /// checkout of that package.
+    #[serde(default)]
+    pub name: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]

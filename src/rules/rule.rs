@@ -189,7 +189,7 @@ pub enum Change {
         /// The setting's key.
         key: String,
         /// Its new value.
-        value: SettingLiteral,
+        value: SetValue,
     },
     /// Install the rule's package from this index.
     UseIndex(String),
@@ -200,4 +200,14 @@ pub enum Change {
         /// The PEP 508 marker.
         marker: String,
     },
+}
+
+/// The value a `set` change writes: as the rule writes it, or a fact of the machine judged.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SetValue {
+    /// A literal (`false`, `1`, `sdpa`).
+    Literal(SettingLiteral),
+    /// `"{gpu.count}"`: one of [`super::template::CHANGE_VARIABLES`], of its type, filled from
+    /// the machine when the change is resolved.
+    Machine(&'static str),
 }

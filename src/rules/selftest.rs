@@ -140,8 +140,9 @@ impl TestFolder {
         Err(last.unwrap_or_else(|| std::io::Error::other("no free name")))
     }
 
-    /// `requirements.txt`, `environment.yml` (conda specs and the Python pin) and
-    /// `config.yaml` (settings and the model), as a project writes them.
+    /// `requirements.txt`, `environment.yml` (conda specs and the Python pin), `config.yaml`
+    /// (settings and the model) and `pyproject.toml` (the project's own name), as a project
+    /// writes them.
     fn write_project(&self, project: &TestProject) -> std::io::Result<()> {
         if !project.requirements.is_empty() {
             let text = project.requirements.join("\n") + "\n";
@@ -170,6 +171,10 @@ impl TestFolder {
         }
         if !config.is_empty() {
             std::fs::write(self.path.join("config.yaml"), config)?;
+        }
+        if let Some(name) = &project.name {
+            let text = format!("[project]\nname = {}\n", quoted(name));
+            std::fs::write(self.path.join("pyproject.toml"), text)?;
         }
         Ok(())
     }

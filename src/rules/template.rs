@@ -36,6 +36,60 @@ pub const TEMPLATE_VARIABLES: &[&str] = &[
     "memory.workload",
 ];
 
+/// What a machine value a change writes must be, checked when the change is resolved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ValueKind {
+    /// A whole number of at least 1 (a process or device count: 0 processes is no launch).
+    Count,
+}
+
+/// The placeholders a `set` change may write as its whole value (`value: "{gpu.count}"`), each
+/// with its type. Messages may quote any [`TEMPLATE_VARIABLES`]; a change writes into a
+/// project's file, so only facts with a type a setting can take are allowed.
+pub const CHANGE_VARIABLES: &[(&str, ValueKind)] = &[("gpu.count", ValueKind::Count)];
+
+/// A `set` value that quotes a placeholder: `Ok(Some(name))` when the whole value is one
+/// placeholder a change may write, `Ok(None)` when it quotes none (a literal), `Err` with the
+/// reason otherwise (an unknown name, a message-only one such as `{ram}`, or text around it).
+pub fn change_variable(text: &str) -> Result<Option<&'static str>, String> {
+    let (template, unknown) = Template::parse(text);
+    let allowed: Vec<String> = CHANGE_VARIABLES
+        .iter()
+        .map(|(name, _)| format!("{{{name}}}"))
+        .collect();
+    let allowed = allowed.join(", ");
+    if let Some(name) = unknown.first() {
+        return Err(format!(
+            "set value `{text}`: `{{{name}}}` is not a placeholder; a change may write {allowed}"
+        ));
+    }
+    match template.parts.as_slice() {
+        [Part::Var(name)] => match CHANGE_VARIABLES.iter().find(|(n, _)| n == name) {
+            Some((name, _)) => Ok(Some(name)),
+            None => Err(format!(
+                "set value `{text}`: `{{{name}}}` is for messages; a change may write {allowed}"
+            )),
+        },
+        parts if parts.iter().any(|p| matches!(p, Part::Var(_))) => Err(format!(
+            "set value `{text}`: a placeholder must be the whole value ({allowed})"
+        )),
+        _ => Ok(None),
+    }
+}
+
+/// `value` as the `kind` a change writes, or `None` when the machine's fact is not one (a GPU
+/// count of 0 is no process count).
+pub fn typed_value(kind: ValueKind, value: &str) -> Option<f64> {
+    match kind {
+        ValueKind::Count => value
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| *n >= 1)
+            .map(f64::from),
+    }
+}
+
 /// A message with its placeholders found.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Template {
@@ -137,6 +191,18 @@ fn looks_like_a_name(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_change_writes_only_whole_typed_placeholders() {
+        assert_eq!(change_variable("{gpu.count}"), Ok(Some("gpu.count")));
+        assert_eq!(change_variable("sdpa"), Ok(None));
+        for bad in ["{ram}", "{gpu.cout}", "{gpu.count} GPUs"] {
+            assert!(change_variable(bad).is_err(), "{bad}");
+        }
+        assert_eq!(typed_value(ValueKind::Count, "2"), Some(2.0));
+        assert_eq!(typed_value(ValueKind::Count, "0"), None);
+        assert_eq!(typed_value(ValueKind::Count, "1.5"), None);
+    }
 
     #[test]
     fn placeholders_are_found_once_and_filled() {

@@ -472,7 +472,7 @@ fn judge_pairs(
         let other = facts.catalogue.canonical(&other).to_string();
         let Some(conflict) = facts
             .declared(&other)
-            .filter(|d| d.implied_by.is_none())
+            .filter(|d| d.implied_by.is_none() && !d.own)
             .find(|d| d.versions.as_ref().is_some_and(|s| !s.contains(&pinned)))
         else {
             continue;
@@ -545,7 +545,10 @@ fn judge_pairs(
             );
             title = wording::pair_title_works(name, &title, version, &with);
             solution.push(wording::pair_solution(name, version, &with));
-            for own in facts.declared(name).filter(|d| d.implied_by.is_none()) {
+            for own in facts
+                .declared(name)
+                .filter(|d| d.implied_by.is_none() && !d.own)
+            {
                 let edit = Edit::ReplaceRequirement {
                     from: super::changes::written(own),
                     to: format!("{}=={version}", own.name),
