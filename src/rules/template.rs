@@ -34,6 +34,8 @@ pub const TEMPLATE_VARIABLES: &[&str] = &[
     "memory.device",
     "memory.arithmetic",
     "memory.workload",
+    "installed.version",
+    "install.command",
 ];
 
 /// A message with its placeholders found.
