@@ -233,6 +233,21 @@ pub struct Python {
     /// says whether the wheel is the CUDA, ROCm or CPU build, and the rules need to know.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub torch: Option<TorchBuild>,
+    /// The tool that installs packages into this environment: `uv` for a virtual environment uv
+    /// made (its `pyvenv.cfg` names uv, and it has no pip unless someone added one), else `pip`
+    /// (absent means pip). A report's install commands use it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub installer: Option<PythonInstaller>,
+}
+
+/// What installs packages into a Python environment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PythonInstaller {
+    /// `python -m pip install`.
+    Pip,
+    /// `uv pip install`.
+    Uv,
 }
 
 /// The accelerator toolkit an installed torch was compiled against; both absent is a CPU build.

@@ -181,7 +181,8 @@ fn the_profile_schema_accepts_exactly_what_mlcompat_loads() {
         .enumerate()
         .map(|(i, text)| (format!("case {i}"), text.to_string()))
         .collect();
-    for entry in std::fs::read_dir("fixtures/profiles").unwrap() {
+    let folders = ["fixtures/profiles", "fixtures/environments"];
+    for entry in folders.iter().flat_map(|f| std::fs::read_dir(f).unwrap()) {
         let path = entry.unwrap().path();
         files.push((
             path.display().to_string(),

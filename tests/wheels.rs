@@ -157,10 +157,10 @@ fn a_range_installs_its_newest_release_with_a_wheel() {
 }
 
 #[test]
-fn unknown_packages_conda_packages_and_urls_are_not_judged_from_the_index() {
+fn unknown_packages_and_source_urls_are_not_judged_from_the_index() {
     let project = Project::with_requirements(&[
         "surely-not-a-package-mlcompat-knows==1.0",
-        "requests @ https://example.invalid/requests-2.0-py3-none-any.whl",
+        "requests @ git+https://example.invalid/requests.git@v2.0",
     ]);
     let report = check(&project, M2);
     assert_eq!(
@@ -174,6 +174,34 @@ fn unknown_packages_conda_packages_and_urls_are_not_judged_from_the_index() {
             .iter()
             .all(|f| f["rule"] != "index-wheel"),
         "{report:#}"
+    );
+}
+
+/// A direct reference to a wheel file says in its name (PEP 427) where it installs: pip takes a
+/// pure-Python wheel anywhere and refuses one built for another platform.
+#[test]
+fn a_wheel_url_is_judged_by_its_file_name() {
+    let project = Project::with_requirements(&[
+        "https://github.com/oobabooga/gradio/releases/download/4.37.2-custom.20/gradio-4.37.2+custom.20-py3-none-any.whl",
+        "llama-cpp-binaries @ https://example.invalid/v0.124.0/llama_cpp_binaries-0.124.0-py3-none-macosx_13_0_arm64.whl",
+    ]);
+    let on_mac = check(&project, M2);
+    assert_eq!(component(&on_mac, "gradio")["status"], "ok", "{on_mac:#}");
+    assert_eq!(component(&on_mac, "llama-cpp-binaries")["status"], "ok");
+    let finding = index_finding(&on_mac, "gradio");
+    assert!(
+        finding["source"][0]
+            .as_str()
+            .unwrap()
+            .ends_with("gradio-4.37.2+custom.20-py3-none-any.whl"),
+        "{finding:#}"
+    );
+    let on_linux = check(&project, A100);
+    assert_eq!(component(&on_linux, "gradio")["status"], "ok");
+    assert_eq!(
+        component(&on_linux, "llama-cpp-binaries")["status"],
+        "fail",
+        "{on_linux:#}"
     );
 }
 

@@ -13,7 +13,7 @@ use pep440_rs::{Operator, Version, VersionSpecifiers};
 use super::package::{Package, Release};
 use super::tags::{Fit, WheelTag};
 use super::target::{ASSUMED_GLIBC, Libc, Target};
-use crate::profile::Os;
+use crate::profile::{Os, PythonInstaller};
 use crate::wording;
 
 /// The outcome for one package on one target.
@@ -301,12 +301,113 @@ impl Choice {
     }
 }
 
+/// An install command for one requirement in the profile's Python: `uv pip install` where uv made
+/// the environment (it has no pip), else that interpreter's own pip.
+#[derive(Clone, Debug, Default)]
+pub struct Command<'a> {
+    /// `uv` or pip (`None`: pip).
+    pub installer: Option<PythonInstaller>,
+    /// The interpreter (`None`: `python` on PATH).
+    pub python: Option<&'a str>,
+    /// The package's name.
+    pub name: &'a str,
+    /// What to install (`torch==2.1.0`, `numpy>=1.26,<2`).
+    pub requirement: &'a str,
+    /// Replace a copy already installed that the requirement allows (another build of it).
+    pub reinstall: bool,
+    /// `--index-url`: the only index to install from.
+    pub index: Option<&'a str>,
+    /// `--extra-index-url`: an index beside the default one.
+    pub extra_index: Option<&'a str>,
+}
+
+impl Command<'_> {
+    /// The command line, its arguments quoted for a POSIX shell where they need it.
+    pub fn line(&self) -> String {
+        let mut words: Vec<String> = match self.installer {
+            Some(PythonInstaller::Uv) => {
+                let mut words = vec!["uv".into(), "pip".into(), "install".into()];
+                if let Some(python) = self.python {
+                    words.extend(["--python".into(), shell_word(python)]);
+                }
+                if self.reinstall {
+                    words.extend(["--reinstall-package".into(), shell_word(self.name)]);
+                }
+                words
+            }
+            Some(PythonInstaller::Pip) | None => {
+                let mut words = vec![
+                    shell_word(self.python.unwrap_or("python")),
+                    "-m".into(),
+                    "pip".into(),
+                    "install".into(),
+                ];
+                if self.reinstall {
+                    words.push("--force-reinstall".into());
+                }
+                words
+            }
+        };
+        words.push(shell_word(self.requirement));
+        if let Some(index) = self.index {
+            words.extend(["--index-url".into(), shell_word(index)]);
+        }
+        if let Some(index) = self.extra_index {
+            words.extend(["--extra-index-url".into(), shell_word(index)]);
+        }
+        words.join(" ")
+    }
+}
+
+/// A word as a POSIX shell reads it: as is when it holds nothing the shell interprets, else in
+/// single quotes.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=+@%,".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::str::FromStr;
 
     use super::*;
     use crate::profile::Arch;
+
+    #[test]
+    fn install_commands_use_the_environment_s_installer_and_quote_for_the_shell() {
+        let pip = Command {
+            python: Some("/home/me/my env/bin/python"),
+            name: "torch",
+            requirement: "torch==2.1.0",
+            reinstall: true,
+            index: Some("https://download.pytorch.org/whl/cu121"),
+            ..Command::default()
+        };
+        assert_eq!(
+            pip.line(),
+            "'/home/me/my env/bin/python' -m pip install --force-reinstall torch==2.1.0 \
+             --index-url https://download.pytorch.org/whl/cu121"
+        );
+        let uv = Command {
+            installer: Some(PythonInstaller::Uv),
+            python: Some("/p/.venv/bin/python"),
+            name: "numpy",
+            requirement: "numpy>=1.26,<2",
+            ..Command::default()
+        };
+        assert_eq!(
+            uv.line(),
+            "uv pip install --python /p/.venv/bin/python 'numpy>=1.26,<2'"
+        );
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
+    }
 
     fn release(version: &str, wheels: &[&str], sdist: bool) -> Release {
         Release {

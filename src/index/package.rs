@@ -69,6 +69,30 @@ impl Release {
 }
 
 impl Package {
+    /// A package of one release with one wheel, read from a direct reference to a wheel file
+    /// (`name @ https://…/gradio-4.37.2+custom.20-py3-none-any.whl`): the file name says
+    /// everything an installer checks (PEP 427), so such a declaration is judged like an index's
+    /// package. `source` is the URL and `as_of` is empty: nothing was read from an index.
+    /// `None` when the URL does not end in a wheel file name whose version parses.
+    pub fn from_wheel_url(name: &str, url: &str) -> Option<Package> {
+        let path = url.split(['?', '#']).next().unwrap_or(url);
+        let file = path
+            .rsplit('/')
+            .next()?
+            .replace("%2B", "+")
+            .replace("%2b", "+");
+        let (version, tag) = super::tags::split_wheel_filename(&file)?;
+        let version = Version::from_str(version).ok()?;
+        let mut release = Release::new(version);
+        release.wheels.push(tag);
+        Some(Package {
+            name: name.to_string(),
+            source: url.to_string(),
+            as_of: String::new(),
+            releases: vec![release],
+        })
+    }
+
     /// The release with exactly this version.
     pub fn release(&self, version: &Version) -> Option<&Release> {
         self.releases

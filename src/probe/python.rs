@@ -11,7 +11,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use super::{ProbeOptions, Probed, exec};
-use crate::profile::{Arch, Os, Python, TorchBuild};
+use crate::profile::{Arch, Os, Python, PythonInstaller, TorchBuild};
 use crate::reader::{self, ReadError};
 
 /// The environment the interpreter is chosen from, captured once so tests can pass their own.
@@ -90,6 +90,7 @@ pub fn probe(options: &ProbeOptions, probed: &mut Probed) {
     read_version(&found.executable, runnable, &mut python, probed);
     read_arch(&found.executable, &mut python, probed);
     read_packages(&found.executable, &env, &mut python, probed);
+    read_installer(&found.executable, &mut python, probed);
     probed.profile.python = Some(python);
 }
 
@@ -399,6 +400,30 @@ pub fn version_on_disk(executable: &Path, notes: &mut Vec<String>) -> Option<(St
             version,
             format!("the interpreter's path {}", path.display()),
         ))
+    })
+}
+
+/// `uv` when the environment's `pyvenv.cfg` says uv made it (a `uv = 0.4.18` line): such an
+/// environment has no pip, so install commands use `uv pip`.
+fn read_installer(executable: &Path, python: &mut Python, probed: &mut Probed) {
+    let Some(prefix) = executable.parent().and_then(Path::parent) else {
+        return;
+    };
+    let cfg = prefix.join("pyvenv.cfg");
+    if !cfg.is_file() {
+        return;
+    }
+    if read_small(&cfg, &mut probed.notes).is_some_and(|text| made_by_uv(&text)) {
+        python.installer = Some(PythonInstaller::Uv);
+        probed.learned("python.installer", cfg.display().to_string());
+    }
+}
+
+/// Whether a `pyvenv.cfg` has the `uv = VERSION` line uv writes.
+pub fn made_by_uv(text: &str) -> bool {
+    text.lines().any(|line| {
+        line.split_once('=')
+            .is_some_and(|(key, _)| key.trim() == "uv")
     })
 }
 

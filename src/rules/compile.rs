@@ -139,6 +139,10 @@ fn compile_condition(raw: &RawCondition, problems: &mut Vec<String>) -> Conditio
                 .collect(),
         ),
         RawCondition::Cuda(text) => Condition::Cuda(spec("cuda", text)),
+        RawCondition::Installed(installed) => Condition::Installed(installed.clone()),
+        RawCondition::TorchBuild(kinds) => {
+            Condition::TorchBuild(kinds.items().into_iter().copied().collect())
+        }
         RawCondition::ComputeCapability(text) => {
             Condition::ComputeCapability(spec("compute_capability", text))
         }

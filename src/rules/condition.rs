@@ -13,8 +13,8 @@ use super::facts::Facts;
 use super::memory_model::MemoryEstimate;
 use super::pattern::glob;
 use super::rule::{
-    Comparison, Condition, Fit, GpuWanted, IndexCondition, PackageCondition, SettingCondition,
-    SettingLiteral,
+    BuildKind, Comparison, Condition, Fit, GpuWanted, IndexCondition, InstalledCondition,
+    PackageCondition, SettingCondition, SettingLiteral,
 };
 use super::versions::release_range;
 use crate::assessment::Evidence;
@@ -86,6 +86,8 @@ pub struct Trace {
     pub setting: Option<(String, String)>,
     /// Whether the memory estimate decided it.
     pub used_memory: bool,
+    /// The installed version an `installed` condition matched (`2.1.0+cpu`).
+    pub installed: Option<String>,
 }
 
 /// Evaluates a condition against the facts, recording in `trace` what made it true.
@@ -141,7 +143,81 @@ pub fn evaluate(condition: &Condition, facts: &Facts, trace: &mut Trace) -> Trut
         Condition::Setting(setting) => setting_truth(setting, facts, trace),
         Condition::ModelParams(comparison) => model_truth(facts, comparison, trace),
         Condition::Memory(fit) => memory_truth(facts.memory.as_ref(), *fit, trace),
+        Condition::Installed(installed) => installed_truth(installed, facts, trace),
+        Condition::TorchBuild(kinds) => known(
+            facts.profile.python.as_ref().and_then(|p| p.torch.as_ref()),
+            |build| kinds.contains(&build_kind(build)),
+        ),
     }
+}
+
+/// A torch build's kind: CUDA or ROCm when `torch.version` names one, else the CPU build.
+fn build_kind(build: &crate::profile::TorchBuild) -> BuildKind {
+    match (&build.cuda, &build.hip) {
+        (Some(_), _) => BuildKind::Cuda,
+        (None, Some(_)) => BuildKind::Rocm,
+        (None, None) => BuildKind::Cpu,
+    }
+}
+
+/// Whether the profile lists the package as installed, and the project declares it, as the
+/// condition asks. Unknown when the profile lists no installed packages at all.
+fn installed_truth(condition: &InstalledCondition, facts: &Facts, trace: &mut Trace) -> Truth {
+    let Some(python) = facts
+        .profile
+        .python
+        .as_ref()
+        .filter(|p| !p.packages.is_empty())
+    else {
+        return Truth::Unknown;
+    };
+    let name = facts.resolve(&condition.name);
+    let Some(first) = facts.declared(name).next() else {
+        return Truth::No;
+    };
+    let Some(text) = python
+        .packages
+        .get(name)
+        .or_else(|| python.packages.get(facts.catalogue.canonical(name)))
+    else {
+        return Truth::No;
+    };
+    if let Some(pattern) = condition.local.as_deref() {
+        let label = text
+            .split_once('+')
+            .map(|(_, label)| label.to_ascii_lowercase());
+        if !label.is_some_and(|label| glob(pattern, &label)) {
+            return Truth::No;
+        }
+    }
+    if condition.outside_declared {
+        let Ok(version) = Version::from_str(text) else {
+            return Truth::Unknown;
+        };
+        let release = version.only_release();
+        let allowed = facts.declared(name).any(|decl| {
+            decl.url.is_some()
+                || decl
+                    .versions
+                    .clone()
+                    .map_or_else(Ranges::full, release_range)
+                    .contains(&release)
+        });
+        if allowed {
+            return Truth::No;
+        }
+    }
+    trace.evidence.push(first.evidence.clone());
+    trace.installed = Some(text.clone());
+    if trace.package.is_none() {
+        trace.package = Some(PackageBinding {
+            name: name.to_string(),
+            specifier: first.specifier.clone(),
+            installed: None,
+            avoid: None,
+        });
+    }
+    Truth::Yes
 }
 
 fn known<T>(value: Option<T>, test: impl FnOnce(T) -> bool) -> Truth {

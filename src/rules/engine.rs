@@ -207,7 +207,10 @@ fn fire(rule: &Rule, facts: &Facts) -> Option<Outcome> {
         (Some(_), Status::Fail) => Status::Warn,
         (_, status) => status,
     };
-    let vars = variables(facts, &trace);
+    let mut vars = variables(facts, &trace);
+    if let Some(command) = super::variables::install_command(facts, &trace, &rule.changes) {
+        vars.insert("install.command", command);
+    }
     let prose = rule.prose.get();
     let mut solution: Vec<String> = prose.solution.iter().map(|t| t.render(&vars)).collect();
     let mut impact: Vec<String> = prose.impact.iter().map(|t| t.render(&vars)).collect();

@@ -185,6 +185,33 @@ pub enum RawCondition {
     ModelParams(String),
     /// The memory model's verdict for the project's model and workload.
     Memory(Fit),
+    /// The profile lists the package as installed in the project's Python (`python.packages`):
+    /// `installed: { name: torch, local: "cpu" }`, `installed: { name: "{each}", outside_declared: true }`.
+    Installed(InstalledCondition),
+    /// How the installed torch was built (the profile's `python.torch`): `cpu`, `cuda`, `rocm`.
+    TorchBuild(OneOrMany<BuildKind>),
+}
+
+/// `installed: { name, local, outside_declared }`: the package is installed, and the project
+/// declares it. `local` is a glob on the installed version's local label (`cpu` in `2.1.0+cpu`);
+/// `outside_declared` asks for an installed version no declaration of the package allows.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstalledCondition {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub outside_declared: bool,
+}
+
+/// What an installed torch was built for: `cpu` when `python.torch` names neither CUDA nor HIP.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BuildKind {
+    Cpu,
+    Cuda,
+    Rocm,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]

@@ -5,7 +5,9 @@
 use pep440_rs::{Version, VersionSpecifiers};
 use version_ranges::Ranges;
 
-pub use super::grammar::{Fit, Partial, SettingCondition, SettingLiteral};
+pub use super::grammar::{
+    BuildKind, Fit, InstalledCondition, Partial, SettingCondition, SettingLiteral,
+};
 use super::prose::LazyProse;
 use crate::assessment::Status;
 use crate::profile::{Arch, Os, Vendor};
@@ -81,6 +83,10 @@ pub enum Condition {
     ModelParams(Comparison<f64>),
     /// The memory model's verdict.
     Memory(Fit),
+    /// The package is installed (and declared), as the condition asks.
+    Installed(InstalledCondition),
+    /// The installed torch was built for one of these.
+    TorchBuild(Vec<BuildKind>),
 }
 
 /// `package: { name, version, cuda, installer, url }`, parsed.

@@ -34,6 +34,8 @@ pub const TEMPLATE_VARIABLES: &[&str] = &[
     "memory.device",
     "memory.arithmetic",
     "memory.workload",
+    "installed.version",
+    "install.command",
 ];
 
 /// What a machine value a change writes must be, checked when the change is resolved.

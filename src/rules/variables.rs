@@ -2,9 +2,16 @@
 
 use std::collections::BTreeMap;
 
+use std::str::FromStr;
+
+use pep440_rs::Version;
+use version_ranges::Ranges;
+
 use super::condition::{self, Trace};
 use super::facts::Facts;
+use super::rule::Change;
 use super::template::Variables;
+use super::versions::release_range;
 use crate::profile::Vendor;
 
 /// The values a message may quote: `{package.version}`, `{ram}`, `{memory.need}`, ...
@@ -55,6 +62,13 @@ pub fn variables(facts: &Facts, trace: &Trace) -> Variables {
             .find_map(|decl| condition::build_cuda(decl, facts));
         put("package.cuda", cuda.map(|v| v.to_string()));
     }
+    put(
+        "installed.version",
+        trace
+            .installed
+            .clone()
+            .or_else(|| trace.package.as_ref().and_then(|p| p.installed.clone())),
+    );
     if let Some((key, value)) = &trace.setting {
         put("setting.key", Some(key.clone()));
         put("setting.value", Some(value.to_string()));
@@ -68,4 +82,49 @@ pub fn variables(facts: &Facts, trace: &Trace) -> Variables {
         put("memory.workload", Some(memory.workload.clone()));
     }
     vars
+}
+
+/// The command that puts the declared package into the profile's Python, with the build this
+/// rule's `use_index` names (else the CUDA index the project installs it from): the installed
+/// release again from that index when the declaration allows it (`--force-reinstall`: another
+/// build of the same version), else what the declaration asks for. `None` when the condition
+/// bound no installed package.
+pub fn install_command(facts: &Facts, trace: &Trace, changes: &[Change]) -> Option<String> {
+    let package = trace.package.as_ref()?;
+    let installed = trace.installed.as_ref().or(package.installed.as_ref())?;
+    let python = facts.profile.python.as_ref()?;
+    let decl = facts.declared(&package.name).next()?;
+    let release = Version::from_str(installed).ok()?.only_release();
+    let allowed = decl
+        .versions
+        .clone()
+        .map_or_else(Ranges::full, release_range)
+        .contains(&release);
+    let requirement = if allowed {
+        format!("{}=={release}", package.name)
+    } else {
+        let specifier: String = package.specifier.split_whitespace().collect();
+        format!("{}{specifier}", package.name)
+    };
+    let index = changes.iter().find_map(|change| match change {
+        Change::UseIndex(url) => Some(url.as_str()),
+        _ => None,
+    });
+    let extra_index = facts
+        .project
+        .indexes
+        .iter()
+        .find(|i| i.cuda_version().is_some())
+        .map(|i| i.url.as_str())
+        .filter(|_| index.is_none());
+    let command = crate::index::install::Command {
+        installer: python.installer,
+        python: python.executable.as_deref(),
+        name: &package.name,
+        requirement: &requirement,
+        reinstall: allowed,
+        index,
+        extra_index,
+    };
+    Some(command.line())
 }

@@ -84,6 +84,16 @@ fn from_pypi(decl: &PackageDecl) -> bool {
         && !decl.specifier.contains('+')
 }
 
+/// A declaration pip installs from a direct reference to a wheel file: the file name's tags
+/// decide whether it installs here, as an index's would.
+fn direct_wheel(facts: &Facts, decl: &PackageDecl) -> Option<Package> {
+    if decl.installer != Installer::Pip {
+        return None;
+    }
+    let name = facts.catalogue.canonical(&decl.name);
+    Package::from_wheel_url(name, decl.url.as_deref()?)
+}
+
 /// Judges every declaration pip installs from the index.
 pub fn judge(facts: &Facts, knowledge: &Knowledge) -> FromIndex {
     let mut out = FromIndex::default();
@@ -96,6 +106,19 @@ pub fn judge(facts: &Facts, knowledge: &Knowledge) -> FromIndex {
     let mut seen: HashSet<(String, String, Option<String>)> = HashSet::new();
     let mut packages: BTreeMap<String, Option<std::sync::Arc<Package>>> = BTreeMap::new();
     for decl in &facts.project.packages {
+        if let Some(package) = direct_wheel(facts, decl) {
+            let choice = choose(&package, None, &target);
+            judge_one(
+                facts,
+                &target,
+                decl,
+                &package.name,
+                &package,
+                &choice,
+                &mut out,
+            );
+            continue;
+        }
         if !from_pypi(decl) {
             continue;
         }
@@ -149,7 +172,12 @@ fn judge_one(
 ) {
     let on = target.describe();
     let described = choice.describe(name, target);
-    let source = vec![wording::index_source(&package.as_of, &package.source)];
+    // A direct wheel reference was read from its URL, not from an index on a day.
+    let source = if package.as_of.is_empty() {
+        vec![package.source.clone()]
+    } else {
+        vec![wording::index_source(&package.as_of, &package.source)]
+    };
     let wanted = decl.versions.as_ref();
     let glibc_note = choice
         .with_newer_glibc

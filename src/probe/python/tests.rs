@@ -245,6 +245,14 @@ fn versions_in_folder_names_and_files() {
 }
 
 #[test]
+fn a_venv_uv_made_says_so_in_pyvenv_cfg() {
+    let uv = "home = /x/bin\nimplementation = CPython\nuv = 0.4.18\nversion_info = 3.12.1\n";
+    assert!(made_by_uv(uv));
+    assert!(!made_by_uv("home = /usr/bin\nversion = 3.11.7\n"));
+    assert!(!made_by_uv("home = /opt/uv/bin\n"));
+}
+
+#[test]
 fn reads_the_architecture_of_an_interpreter_binary() {
     let mut macho_x86 = [0u8; 20];
     macho_x86[..8].copy_from_slice(&[0xcf, 0xfa, 0xed, 0xfe, 0x07, 0x00, 0x00, 0x01]);
