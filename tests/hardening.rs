@@ -127,8 +127,11 @@ fn metadata_linked_to_dev_zero_in_a_project_venv_is_noted() {
     write(&venv.join("pyvenv.cfg"), "version = 3.11.7\n");
     executable(&venv.join("bin/python3"), "exit 1");
     let site = venv.join("lib/python3.11/site-packages");
-    std::fs::create_dir_all(site.join("evil-1.0.dist-info")).unwrap();
-    std::os::unix::fs::symlink("/dev/zero", site.join("evil-1.0.dist-info/METADATA")).unwrap();
+    // A folder name without a version, so the probe reads METADATA for it; torch's folder name
+    // says its version, so torch/version.py is read for its build.
+    std::fs::create_dir_all(site.join("evil.dist-info")).unwrap();
+    std::fs::create_dir_all(site.join("torch-2.5.1.dist-info")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", site.join("evil.dist-info/METADATA")).unwrap();
     std::fs::create_dir_all(site.join("torch")).unwrap();
     mkfifo(&site.join("torch/version.py"));
     let output = mlcompat()

@@ -21,6 +21,7 @@
 use std::collections::HashMap;
 use std::fmt::Write;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use pep440_rs::Version;
 
@@ -55,7 +56,7 @@ pub fn write(package: &Package) -> String {
             .iter()
             .map(|tag| {
                 let next = numbers.len();
-                *numbers.entry(tag.as_str()).or_insert_with(|| {
+                *numbers.entry(&**tag).or_insert_with(|| {
                     let _ = writeln!(table, "tag {next} {tag}");
                     next
                 })
@@ -131,7 +132,8 @@ pub fn read(text: &str) -> Result<Package, FormatError> {
         }
     }
     let mut package = Package::default();
-    let mut tags: Vec<String> = Vec::new();
+    // Each tag once: every release naming it shares it.
+    let mut tags: Vec<Arc<str>> = Vec::new();
     for (number, line) in lines {
         if line.is_empty() || line.starts_with('#') {
             continue;
@@ -148,7 +150,7 @@ pub fn read(text: &str) -> Result<Package, FormatError> {
                 if index.parse::<usize>().ok() != Some(tags.len()) {
                     return Err(bad(number, "tags must be numbered 0, 1, 2, ... in order"));
                 }
-                tags.push(tag.to_string());
+                tags.push(Arc::from(tag));
             }
             "release" => package.releases.push(release(rest, &tags, number)?),
             "metadata" | "requires" => {
@@ -183,7 +185,7 @@ pub fn read(text: &str) -> Result<Package, FormatError> {
     Ok(package)
 }
 
-fn release(rest: &str, tags: &[String], number: usize) -> Result<Release, FormatError> {
+fn release(rest: &str, tags: &[Arc<str>], number: usize) -> Result<Release, FormatError> {
     let bad = |message: String| FormatError {
         line: number,
         message,

@@ -138,7 +138,7 @@ pub fn best_wheel<'a>(release: &'a Release, target: &Target) -> Option<(&'a str,
     release
         .wheels
         .iter()
-        .filter_map(|tag| Some((tag.as_str(), WheelTag::parse(tag)?.fit(target)?)))
+        .filter_map(|tag| Some((&**tag, WheelTag::parse(tag)?.fit(target)?)))
         .min_by_key(|(_, fit)| fit.rank)
 }
 
@@ -155,51 +155,53 @@ fn pinned(wanted: Option<&VersionSpecifiers>, version: &Version) -> bool {
 fn pick(package: &Package, wanted: Option<&VersionSpecifiers>, target: &Target) -> Outcome {
     let names_pre =
         wanted.is_some_and(|spec| spec.iter().any(|one| one.version().any_prerelease()));
-    let in_set: Vec<&Release> = package
-        .releases
-        .iter()
-        .filter(|r| wanted.is_none_or(|spec| spec.contains(&r.version)))
-        .collect();
-    let Some(newest) = in_set.last() else {
+    // Newest first, each test only on the releases that passed the ones before, stopping at the
+    // first final release that installs: the newest release of the allowed set, of its
+    // unyanked part, of those admitting the Python, of the installable ones (pre-releases
+    // included), and the chosen one. Nothing older is read once a choice is made.
+    let mut newest: Option<&Release> = None;
+    let mut newest_visible: Option<&Release> = None;
+    let mut newest_for_python: Option<&Release> = None;
+    let mut newest_installable: Option<&Release> = None;
+    let mut best: Option<&Release> = None;
+    for release in package.releases.iter().rev() {
+        if !wanted.is_none_or(|spec| spec.contains(&release.version)) {
+            continue;
+        }
+        newest.get_or_insert(release);
+        if release.yanked && !pinned(wanted, &release.version) {
+            continue;
+        }
+        newest_visible.get_or_insert(release);
+        if !release.admits_python(&target.python) {
+            continue;
+        }
+        newest_for_python.get_or_insert(release);
+        if !(release.sdist || best_wheel(release, target).is_some()) {
+            continue;
+        }
+        newest_installable.get_or_insert(release);
+        if names_pre || !release.version.any_prerelease() {
+            best = Some(release);
+            break;
+        }
+    }
+    let Some(newest) = newest else {
         return Outcome::Nothing(Why::NoRelease);
     };
-    let visible: Vec<&Release> = in_set
-        .iter()
-        .copied()
-        .filter(|r| !r.yanked || pinned(wanted, &r.version))
-        .collect();
-    let Some(newest_visible) = visible.last() else {
+    let Some(newest_visible) = newest_visible else {
         return Outcome::Nothing(Why::Yanked {
             version: newest.version.clone(),
         });
     };
-    let for_python: Vec<&Release> = visible
-        .iter()
-        .copied()
-        .filter(|r| r.admits_python(&target.python))
-        .collect();
-    let Some(newest_for_python) = for_python.last() else {
+    let Some(newest_for_python) = newest_for_python else {
         return Outcome::Nothing(Why::RequiresPython {
             version: newest_visible.version.clone(),
             requires_python: newest_visible.requires_python.clone().unwrap_or_default(),
         });
     };
-    let installable: Vec<&Release> = for_python
-        .iter()
-        .copied()
-        .filter(|r| r.sdist || best_wheel(r, target).is_some())
-        .collect();
-    let finals: Vec<&Release> = installable
-        .iter()
-        .copied()
-        .filter(|r| names_pre || !r.version.any_prerelease())
-        .collect();
-    let pool = if finals.is_empty() {
-        &installable
-    } else {
-        &finals
-    };
-    let Some(best) = pool.last() else {
+    // Only pre-releases install: the newest of them, as when nothing else matches.
+    let Some(best) = best.or(newest_installable) else {
         return Outcome::Nothing(Why::NoFile {
             version: newest_for_python.version.clone(),
         });
@@ -411,7 +413,7 @@ mod tests {
 
     fn release(version: &str, wheels: &[&str], sdist: bool) -> Release {
         Release {
-            wheels: wheels.iter().map(|w| w.to_string()).collect(),
+            wheels: wheels.iter().map(|w| (*w).into()).collect(),
             sdist,
             ..Release::new(Version::from_str(version).unwrap())
         }

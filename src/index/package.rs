@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use pep440_rs::{Version, VersionSpecifiers};
 
@@ -33,8 +34,9 @@ pub struct Release {
     pub sdist: bool,
     /// Every file of the release is yanked (PEP 592): installers skip it unless pinned with `==`.
     pub yanked: bool,
-    /// The distinct `python-abi-platform` tags of its wheels, as in the file names.
-    pub wheels: Vec<String>,
+    /// The distinct `python-abi-platform` tags of its wheels, as in the file names. Shared:
+    /// most releases repeat the tags of the one before, and a package file names each tag once.
+    pub wheels: Vec<Arc<str>>,
     /// `Requires-Dist` from the release's metadata file, when it was fetched (PEP 658); `None`
     /// when not fetched, `Some(vec![])` for a release that requires nothing.
     pub requires_dist: Option<Vec<String>>,
@@ -84,7 +86,7 @@ impl Package {
         let (version, tag) = super::tags::split_wheel_filename(&file)?;
         let version = Version::from_str(version).ok()?;
         let mut release = Release::new(version);
-        release.wheels.push(tag);
+        release.wheels.push(tag.into());
         Some(Package {
             name: name.to_string(),
             source: url.to_string(),

@@ -18,6 +18,19 @@ pub fn requires_dist(
     target: &Target,
     extras: &[&str],
 ) -> Option<Vec<Requirement<VerbatimUrl>>> {
+    requires_dist_named(package, version, target, extras, |_| true)
+}
+
+/// [`requires_dist`], reading only the lines whose package name (PEP 503 normalized) `wanted`
+/// accepts: a caller after a few names skips parsing the rest (transformers lists hundreds of
+/// requirements across its extras).
+pub fn requires_dist_named(
+    package: &Package,
+    version: &Version,
+    target: &Target,
+    extras: &[&str],
+    wanted: impl Fn(&str) -> bool,
+) -> Option<Vec<Requirement<VerbatimUrl>>> {
     let listed = package.release(version)?.requires_dist.as_ref()?;
     let extras: Vec<ExtraName> = extras
         .iter()
@@ -27,6 +40,7 @@ pub fn requires_dist(
     Some(
         listed
             .iter()
+            .filter(|line| wanted(&crate::names::normalize(leading_name(line))))
             .filter_map(|line| Requirement::<VerbatimUrl>::from_str(line).ok())
             .filter(|requirement| match &environment {
                 Some(env) => requirement.evaluate_markers(env, &extras),
@@ -34,6 +48,17 @@ pub fn requires_dist(
             })
             .collect(),
     )
+}
+
+/// The name a PEP 508 line starts with (`torch` of `torch (==2.1.2); extra == "x"`): letters,
+/// digits, `.`, `_` and `-` after any leading whitespace. For a line that parses it is the
+/// requirement's name as written.
+fn leading_name(line: &str) -> &str {
+    let line = line.trim_start();
+    let end = line
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+        .unwrap_or(line.len());
+    &line[..end]
 }
 
 #[cfg(test)]
@@ -80,5 +105,27 @@ mod tests {
                     .any(|r| r.starts_with("scipy"))
         );
         assert!(requires_dist(&package, &Version::from_str("9.9").unwrap(), &mac, &[]).is_none());
+        let only_torch = requires_dist_named(
+            &package,
+            &Version::from_str("0.16.2").unwrap(),
+            &linux,
+            &[],
+            |name| name == "torch",
+        )
+        .unwrap();
+        assert_eq!(only_torch.len(), 1);
+        assert_eq!(only_torch[0].to_string(), "torch==2.1.2");
+    }
+
+    #[test]
+    fn the_leading_name_is_the_requirements_name() {
+        assert_eq!(leading_name("torch (==2.1.2)"), "torch");
+        assert_eq!(leading_name("  Flash_Attn>=2; extra == 'x'"), "Flash_Attn");
+        assert_eq!(leading_name("ruamel.yaml"), "ruamel.yaml");
+        assert_eq!(
+            leading_name("nvidia-nccl-cu12==2.18.1; platform_system == \"Linux\""),
+            "nvidia-nccl-cu12"
+        );
+        assert_eq!(leading_name("not a requirement (("), "not");
     }
 }

@@ -271,7 +271,9 @@ fn assemble(name: &str, files: Vec<File>) -> Page {
             .entry(version.clone())
             .or_insert_with(|| Release::new(version.clone()));
         match &wheel {
-            Some(tag) if !release.wheels.contains(tag) => release.wheels.push(tag.clone()),
+            Some(tag) if !release.wheels.iter().any(|w| **w == **tag) => {
+                release.wheels.push(std::sync::Arc::from(tag.as_ref()))
+            }
             Some(_) => {}
             None => release.sdist = true,
         }
@@ -354,7 +356,7 @@ mod tests {
         let one = &p.releases[0];
         assert_eq!(one.version.to_string(), "1.0");
         assert!(one.sdist);
-        assert_eq!(one.wheels, vec!["cp311-cp311-manylinux_2_17_x86_64"]);
+        assert_eq!(one.wheels, vec!["cp311-cp311-manylinux_2_17_x86_64".into()]);
         assert_eq!(one.requires_python.as_deref(), Some(">=3.8"));
         assert_eq!(one.uploaded.as_deref(), Some("2024-01-01"));
         assert!(!one.yanked);

@@ -64,6 +64,37 @@ pub fn from_cpuinfo(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// The physical cores in `/proc/cpuinfo` text, counted as sysinfo counts them: distinct
+/// (`core id`, `physical id`) pairs, or each `processor` where a block has no such ids
+/// (a Raspberry Pi). `None` when there are none.
+pub fn physical_cores(text: &str) -> Option<u32> {
+    let mut cores: std::collections::HashSet<(&str, &str)> = std::collections::HashSet::new();
+    let (mut core, mut package, mut processor) = ("", "", "");
+    // A blank line ends a block; so does the end of the text.
+    for line in text.lines().chain(std::iter::once("")) {
+        if line.is_empty() {
+            if !core.is_empty() && !package.is_empty() {
+                cores.insert((core, package));
+            } else if !processor.is_empty() {
+                cores.insert(("", processor));
+            }
+            (core, package, processor) = ("", "", "");
+        } else if line.starts_with("processor") {
+            processor = value(line);
+        } else if line.starts_with("core id") {
+            core = value(line);
+        } else if line.starts_with("physical id") {
+            package = value(line);
+        }
+    }
+    u32::try_from(cores.len()).ok().filter(|&n| n > 0)
+}
+
+/// The value of a `key : value` line, trimmed.
+fn value(line: &str) -> &str {
+    line.split_once(':').map_or("", |(_, v)| v.trim())
+}
+
 /// The features whose `sysctl` key says 1, from `key: value` lines.
 pub fn from_sysctl(output: &str) -> Vec<String> {
     MACOS
@@ -134,6 +165,14 @@ mod tests {
     #[test]
     fn nothing_readable_is_no_features() {
         assert!(from_cpuinfo("").is_empty());
+        assert_eq!(physical_cores(""), None);
+        assert_eq!(
+            physical_cores(
+                "processor\t: 0\nphysical id\t: 0\ncore id\t: 0\n\nprocessor\t: 1\nphysical id\t: 0\ncore id\t: 0\n\nprocessor\t: 2\nphysical id\t: 0\ncore id\t: 1\n"
+            ),
+            Some(2)
+        );
+        assert_eq!(physical_cores("processor : 0\n\nprocessor : 1\n"), Some(2));
         assert!(from_cpuinfo("processor : 0\n").is_empty());
     }
 

@@ -12,9 +12,9 @@ use crate::source;
 /// os-release(5): the first of these that exists is the one to read.
 const OS_RELEASE: [&str; 2] = ["/etc/os-release", "/usr/lib/os-release"];
 
-/// /proc/cpuinfo is one block per logical CPU (megabytes on a large server); the first block
-/// holds the flags, so a bounded prefix is read.
-const CPUINFO_PREFIX: u64 = 256 << 10;
+/// /proc/cpuinfo is one block per logical CPU (about 1.5 KB each): the first block holds the
+/// flags, every block its core; a bounded prefix is read, enough for a thousand CPUs.
+const CPUINFO_PREFIX: u64 = 4 << 20;
 
 /// Adds what only Linux says to the profile: distro, libc and CPU features.
 pub fn probe(probed: &mut Probed) {
@@ -23,22 +23,32 @@ pub fn probe(probed: &mut Probed) {
     cpu_features(probed);
 }
 
-/// `system.distro` from os-release under `root` (`/` on a machine; a fixture in tests).
+/// `system.distro` and `system.os_version` from os-release under `root` (`/` on a machine; a
+/// fixture in tests), read once for both.
 pub fn distro_from(root: &Path, probed: &mut Probed) {
     for file in OS_RELEASE {
         let path = root.join(file.trim_start_matches('/'));
-        if !path.is_file() {
-            continue;
+        let text = match source::read_text(&path) {
+            Ok(text) => text,
+            Err(_) if !path.is_file() => continue,
+            Err(error) => {
+                probed.unknown("system.distro", error);
+                return;
+            }
+        };
+        let release = distro::parse_os_release(&text);
+        if probed.profile.system.os_version.is_none()
+            && let Some(version) = release.version_id
+        {
+            probed.profile.system.os_version = Some(version);
+            probed.learned("system.os_version", format!("{file} VERSION_ID"));
         }
-        match source::read_text(&path) {
-            Ok(text) => match distro::parse_os_release(&text).pretty_name {
-                Some(name) => {
-                    probed.profile.system.distro = Some(name);
-                    probed.learned("system.distro", format!("{file} PRETTY_NAME"));
-                }
-                None => probed.unknown("system.distro", format!("{file} has no PRETTY_NAME")),
-            },
-            Err(error) => probed.unknown("system.distro", error),
+        match release.pretty_name {
+            Some(name) => {
+                probed.profile.system.distro = Some(name);
+                probed.learned("system.distro", format!("{file} PRETTY_NAME"));
+            }
+            None => probed.unknown("system.distro", format!("{file} has no PRETTY_NAME")),
         }
         return;
     }
@@ -160,22 +170,24 @@ pub fn libc_from_files(root: &Path) -> Option<(Libc, String)> {
     ))
 }
 
-/// `system.cpu_features` from the first processor of /proc/cpuinfo.
+/// `system.cpu_features` from the first processor of /proc/cpuinfo, and the physical core
+/// count from all of it: one read for both.
 fn cpu_features(probed: &mut Probed) {
-    let mut text = String::new();
+    let mut bytes = Vec::new();
     let read = std::fs::File::open("/proc/cpuinfo")
-        .and_then(|file| file.take(CPUINFO_PREFIX).read_to_string(&mut text));
-    match read {
-        Ok(_) => {
-            probed.profile.system.cpu_features = cpu::from_cpuinfo(&text);
-            probed.learned("system.cpu_features", "/proc/cpuinfo flags");
-        }
-        // A prefix cut inside a character still has the first block's flags.
-        Err(error) if error.kind() == std::io::ErrorKind::InvalidData => {
-            probed.profile.system.cpu_features = cpu::from_cpuinfo(&text);
-            probed.learned("system.cpu_features", "/proc/cpuinfo flags");
-        }
-        Err(error) => probed.unknown("system.cpu_features", format!("/proc/cpuinfo: {error}")),
+        .and_then(|file| file.take(CPUINFO_PREFIX).read_to_end(&mut bytes));
+    if let Err(error) = read {
+        probed.unknown("system.cpu_features", format!("/proc/cpuinfo: {error}"));
+        return;
+    }
+    // A prefix cut inside a character still has the first block's flags.
+    let text = String::from_utf8_lossy(&bytes);
+    probed.profile.system.cpu_features = cpu::from_cpuinfo(&text);
+    probed.learned("system.cpu_features", "/proc/cpuinfo flags");
+    if let Some(cores) = probed.profile.system.cores.as_mut()
+        && cores.physical.is_none()
+    {
+        cores.physical = cpu::physical_cores(&text);
     }
 }
 
@@ -215,7 +227,23 @@ mod tests {
             probed.profile.system.distro.as_deref(),
             Some("Ubuntu 24.04.1 LTS")
         );
-        assert_eq!(probed.sources[0].origin, "/usr/lib/os-release PRETTY_NAME");
+        let origin = |field: &str| {
+            probed
+                .sources
+                .iter()
+                .find(|s| s.field == field)
+                .map(|s| s.origin.clone())
+        };
+        assert_eq!(
+            origin("system.distro").as_deref(),
+            Some("/usr/lib/os-release PRETTY_NAME")
+        );
+        // The same read gives the OS version.
+        assert_eq!(probed.profile.system.os_version.as_deref(), Some("24.04"));
+        assert_eq!(
+            origin("system.os_version").as_deref(),
+            Some("/usr/lib/os-release VERSION_ID")
+        );
         let mut probed = Probed::default();
         distro_from(&root("nothing"), &mut probed);
         assert!(probed.profile.system.distro.is_none());

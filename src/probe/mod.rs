@@ -128,7 +128,10 @@ fn system(probed: &mut Probed) {
         "x86_64" => Some(Arch::X86_64),
         _ => None,
     };
-    system.os_version = System::os_version().ok();
+    // On Linux the version comes from os-release, read once with the distro (linux.rs).
+    if !cfg!(target_os = "linux") {
+        system.os_version = System::os_version().ok();
+    }
     let from = if cfg!(target_os = "linux") {
         [
             "sysinfo (/etc/os-release)",
@@ -158,9 +161,14 @@ fn system(probed: &mut Probed) {
         .map(|cpu| cpu.brand().trim().to_string())
         .filter(|brand| !brand.is_empty());
     let logical = u32::try_from(sys.cpus().len()).ok().filter(|&n| n > 0);
-    let physical = System::physical_core_count()
-        .ok()
-        .and_then(|n| u32::try_from(n).ok());
+    // On Linux counted from /proc/cpuinfo, read once with the CPU features (linux.rs).
+    let physical = if cfg!(target_os = "linux") {
+        None
+    } else {
+        System::physical_core_count()
+            .ok()
+            .and_then(|n| u32::try_from(n).ok())
+    };
     system.cores = Some(Cores {
         physical,
         logical,

@@ -586,8 +586,12 @@ fn lib_python_folders(lib: &Path, minor: Option<&str>, leaf: &str) -> Vec<PathBu
     folders
 }
 
-/// Name → version of every `*.dist-info` and `*.egg-info` in a site-packages folder, from the
-/// metadata header (`Name:`, `Version:`), names normalized as PEP 503 says.
+/// Name → version of every `*.dist-info` and `*.egg-info` in a site-packages folder, names
+/// normalized as PEP 503 says. Both come from the folder's name where it has them
+/// (`torch-2.1.0+cpu.dist-info`, PEP 376/427; `PyYAML-6.0.1-py3.11.egg-info`), so a folder
+/// of hundreds of distributions is one directory listing; only a name without a version
+/// (`mypkg.egg-info` of `setup.py develop`) sends the probe to the metadata header
+/// (`Name:`, `Version:`).
 pub fn read_distributions(folder: &Path, notes: &mut Vec<String>) -> BTreeMap<String, String> {
     let Ok(entries) = std::fs::read_dir(folder) else {
         return BTreeMap::new();
@@ -596,20 +600,23 @@ pub fn read_distributions(folder: &Path, notes: &mut Vec<String>) -> BTreeMap<St
         .filter_map(Result::ok)
         .filter_map(|entry| {
             let name = entry.file_name().into_string().ok()?;
-            let path = entry.path();
-            let metadata = if name.ends_with(".dist-info") {
-                path.join("METADATA")
-            } else if name.ends_with(".egg-info") {
-                if path.is_dir() {
-                    path.join("PKG-INFO")
-                } else {
-                    path
-                }
-            } else {
+            if !(name.ends_with(".dist-info") || name.ends_with(".egg-info")) {
                 return None;
+            }
+            let (dist, version) = match from_folder_name(&name) {
+                Some(found) => found,
+                None => {
+                    let path = entry.path();
+                    let metadata = if name.ends_with(".dist-info") {
+                        path.join("METADATA")
+                    } else if path.is_dir() {
+                        path.join("PKG-INFO")
+                    } else {
+                        path
+                    };
+                    read_metadata(&metadata, notes)?
+                }
             };
-            let (dist, version) =
-                read_metadata(&metadata, notes).or_else(|| from_folder_name(&name))?;
             Some((crate::names::normalize(&dist), version))
         })
         .collect()
@@ -652,16 +659,28 @@ fn read_metadata(path: &Path, notes: &mut Vec<String>) -> Option<(String, String
 /// is a few kilobytes even for packages with hundreds of `Requires-Dist` lines.
 const METADATA_HEAD_BYTES: u64 = 64 << 10;
 
-/// `name-1.0.dist-info` / `name-1.0-py3.11.egg-info` when the metadata file is missing.
+/// The name and version a distribution's folder name states: `name-1.0.dist-info` (the name
+/// escaped with `_`, so the one `-` separates them; a local version such as `2.1.0+cpu` kept)
+/// or `name-1.0-py3.11.egg-info`. `None` when the name does not have that shape or lacks a
+/// version.
 fn from_folder_name(folder: &str) -> Option<(String, String)> {
-    let stem = folder
-        .strip_suffix(".dist-info")
-        .or_else(|| folder.strip_suffix(".egg-info"))?;
+    let (stem, egg) = match folder.strip_suffix(".dist-info") {
+        Some(stem) => (stem, false),
+        None => (folder.strip_suffix(".egg-info")?, true),
+    };
     let mut parts = stem.split('-');
     let name = parts.next().filter(|n| !n.is_empty())?;
-    let version = parts
-        .next()
-        .filter(|v| v.starts_with(|c: char| c.is_ascii_digit()))?;
+    let version = parts.next().filter(|v| {
+        v.starts_with(|c: char| c.is_ascii_digit())
+            && v.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '+' | '!'))
+    })?;
+    // What may follow: nothing in a dist-info; the Python tag (and a platform) in an egg-info.
+    match parts.next() {
+        None => {}
+        Some(python) if egg && python.starts_with("py") => {}
+        Some(_) => return None,
+    }
     Some((name.to_string(), version.to_string()))
 }
 

@@ -9,21 +9,22 @@
 //! Only declared packages are looked up, and the knowledge parses only those: a project of ten
 //! packages reads ten small files, not the snapshot.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use pep440_rs::{Operator, Version, VersionSpecifiers};
 use pep508_rs::VersionOrUrl;
 use version_ranges::Ranges;
 
-use super::catalogue::Catalogue;
+use super::catalogue::{Catalogue, LoadedRule};
 use super::changes::resolve_changes;
 use super::facts::{Facts, judged_python_version};
 use super::rule::Change;
 use crate::assessment::{ChangeAt, Edit, Finding, Status};
 use crate::index::install::{Why, best_wheel};
 use crate::index::package::Release;
+use crate::index::requires::requires_dist_named;
 use crate::index::tags::WheelTag;
-use crate::index::{Choice, Knowledge, Outcome, Package, Target, choose, requires_dist};
+use crate::index::{Choice, Knowledge, Outcome, Package, Target, choose};
 use crate::profile::Profile;
 use crate::project::{Installer, PackageDecl, Project, package_from_requirement};
 use crate::wording;
@@ -345,14 +346,25 @@ pub fn add_implied(project: &mut Project, profile: &Profile, catalogue: &Catalog
     };
     // Only packages a rule can warn or fail about once installed (drivers, backends, kernels):
     // every dependency pip installs would bury the report.
+    // The rules by the names they need, looked up once per requirement line.
+    let mut by_need: HashMap<&str, Vec<&LoadedRule>> = HashMap::new();
+    let mut by_pattern: Vec<(&str, &LoadedRule)> = Vec::new();
+    for rule in &catalogue.rules {
+        for need in rule.needs.iter().flatten() {
+            if need.contains('*') {
+                by_pattern.push((need, rule));
+            } else {
+                by_need.entry(need).or_default().push(rule);
+            }
+        }
+    }
     let judged_by_a_rule = |name: &str| {
-        catalogue.rules.iter().any(|rule| {
-            rule.needs.as_ref().is_some_and(|needs| {
-                needs.iter().any(|need| {
-                    need == name || (need.contains('*') && super::pattern::glob(need, name))
-                })
-            }) && rule.judges_running()
-        })
+        by_need
+            .get(name)
+            .is_some_and(|rules| rules.iter().any(|rule| rule.judges_running()))
+            || by_pattern
+                .iter()
+                .any(|(need, rule)| super::pattern::glob(need, name) && rule.judges_running())
     };
     let mut known: HashSet<String> = project
         .packages
@@ -366,7 +378,11 @@ pub fn add_implied(project: &mut Project, profile: &Profile, catalogue: &Catalog
         .cloned()
         .collect();
     let knowledge = &catalogue.knowledge;
-    for _ in 0..IMPLIED_DEPTH {
+    for step in 0..IMPLIED_DEPTH {
+        // At the last step only what a rule judges is added, and nothing is followed further:
+        // the other requirements need not be parsed at all.
+        let last = step + 1 == IMPLIED_DEPTH;
+        let worth_reading = |name: &str| !last || judged_by_a_rule(catalogue.canonical(name));
         let mut next = Vec::new();
         for parent in &frontier {
             let name = catalogue.canonical(&parent.name).to_string();
@@ -378,7 +394,9 @@ pub fn add_implied(project: &mut Project, profile: &Profile, catalogue: &Catalog
                 Outcome::Nothing(_) => continue,
             };
             let extras: Vec<&str> = parent.extras.iter().map(String::as_str).collect();
-            let Some(requirements) = requires_dist(&package, &version, &target, &extras) else {
+            let Some(requirements) =
+                requires_dist_named(&package, &version, &target, &extras, worth_reading)
+            else {
                 continue;
             };
             let by = match &parent.implied_by {
@@ -432,15 +450,17 @@ fn built_with_parent(requirement: &pep508_rs::Requirement<pep508_rs::VerbatimUrl
 /// 2.3.0), read from the exact pins in `Requires-Dist`.
 pub const PAIR_RULE: &str = "index-pair";
 
-/// The exact pins (`torch==2.1.2`) that a release's `Requires-Dist` puts on other packages, by
-/// normalized name; `None` when the snapshot does not hold the release's metadata.
+/// The exact pins (`torch==2.1.2`) that a release's `Requires-Dist` puts on the packages
+/// `wanted` accepts (by normalized name); `None` when the snapshot does not hold the release's
+/// metadata.
 fn exact_pins(
     package: &Package,
     version: &Version,
     target: &Target,
     extras: &[&str],
+    wanted: impl Fn(&str) -> bool,
 ) -> Option<Vec<(String, Version)>> {
-    let requirements = requires_dist(package, version, target, extras)?;
+    let requirements = requires_dist_named(package, version, target, extras, wanted)?;
     Some(
         requirements
             .into_iter()
@@ -488,7 +508,13 @@ fn judge_pairs(
     out: &mut FromIndex,
 ) {
     let extras: Vec<&str> = decl.extras.iter().map(String::as_str).collect();
-    let Some(pins) = exact_pins(package, chosen, target, &extras) else {
+    // Only a pin on a package the project itself constrains can conflict.
+    let constrained = |name: &str| {
+        facts
+            .declared(facts.catalogue.canonical(name))
+            .any(|d| d.implied_by.is_none() && d.versions.is_some())
+    };
+    let Some(pins) = exact_pins(package, chosen, target, &extras, constrained) else {
         return;
     };
     let installable = |release: &&Release| {
@@ -512,7 +538,10 @@ fn judge_pairs(
         // A release pairs when what it requires of `other` (a pin or a range: torchvision 0.29.2
         // requires torch>=2.14.0) overlaps what the project allows.
         let pairing = |release: &Release| {
-            let Some(requirements) = requires_dist(package, &release.version, target, &extras)
+            let Some(requirements) =
+                requires_dist_named(package, &release.version, target, &extras, |named| {
+                    facts.catalogue.canonical(named) == other
+                })
             else {
                 return Pairing::Unknown;
             };

@@ -285,3 +285,37 @@ fn an_x86_64_python_on_an_arm64_mac_is_reported() {
     assert_eq!(python.arch, Some(Arch::X86_64));
     assert!(probed.notes[0].contains("Rosetta"), "{:?}", probed.notes);
 }
+
+#[test]
+fn names_and_versions_come_from_folder_names_without_opening_metadata() {
+    assert_eq!(
+        from_folder_name("torch-2.1.0+cpu.dist-info"),
+        Some(("torch".to_string(), "2.1.0+cpu".to_string()))
+    );
+    assert_eq!(
+        from_folder_name("typing_extensions-4.12.2.dist-info"),
+        Some(("typing_extensions".to_string(), "4.12.2".to_string()))
+    );
+    assert_eq!(
+        from_folder_name("PyYAML-6.0.1-py3.11.egg-info"),
+        Some(("PyYAML".to_string(), "6.0.1".to_string()))
+    );
+    // No version, or not the shape of one: the metadata header is read instead.
+    assert_eq!(from_folder_name("mypkg.egg-info"), None);
+    assert_eq!(from_folder_name("evil.dist-info"), None);
+    assert_eq!(from_folder_name("foo-bar-1.0.dist-info"), None);
+
+    // A METADATA that would say otherwise is not opened when the folder name says it all.
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        &dir.path().join("demo-1.0.dist-info/METADATA"),
+        "Name: other\nVersion: 9.9\n",
+    );
+    write(
+        &dir.path().join("dev.egg-info/PKG-INFO"),
+        "Name: Dev_Pkg\nVersion: 0.1.dev0\n",
+    );
+    let found = read_distributions(dir.path(), &mut Vec::new());
+    let found: Vec<String> = found.iter().map(|(k, v)| format!("{k}=={v}")).collect();
+    assert_eq!(found, ["demo==1.0", "dev-pkg==0.1.dev0"]);
+}
