@@ -55,6 +55,12 @@ struct Move {
 /// A line of a file.
 type At = (String, u32);
 
+/// Each edited file's line map (edited line → original line).
+type LineMaps = BTreeMap<String, Vec<Option<u32>>>;
+
+/// A set of edits as the memo knows it.
+type EditKey = Vec<(String, u32, Edit)>;
+
 /// How good a judged result is: smaller is better.
 type Score = (usize, usize, usize, usize, usize);
 
@@ -382,9 +388,9 @@ struct Judged {
     score: Score,
     after: Assessment,
     /// The judgement without the index lines the data describes, when there are any.
-    pypi: Option<(Assessment, BTreeMap<String, Vec<Option<u32>>>)>,
+    pypi: Option<(Assessment, LineMaps)>,
     /// Each edited file's line map (edited line → original line).
-    maps: BTreeMap<String, Vec<Option<u32>>>,
+    maps: LineMaps,
 }
 
 /// Judges the project with edits, in a private temporary folder holding a copy of the files the
@@ -397,7 +403,7 @@ struct Judge<'a> {
     project: &'a Project,
     profile: &'a Profile,
     catalogue: &'a Catalogue,
-    memo: BTreeMap<Vec<(String, u32, Edit)>, Option<std::rc::Rc<Judged>>>,
+    memo: BTreeMap<EditKey, Option<std::rc::Rc<Judged>>>,
     evaluations: usize,
 }
 
@@ -510,11 +516,7 @@ impl<'a> Judge<'a> {
     }
 
     /// The original declaration behind a change the edited project's report points at.
-    fn original_decl(
-        &self,
-        maps: &BTreeMap<String, Vec<Option<u32>>>,
-        change: &ChangeAt,
-    ) -> Option<&'a PackageDecl> {
+    fn original_decl(&self, maps: &LineMaps, change: &ChangeAt) -> Option<&'a PackageDecl> {
         let line = match maps.get(&change.file) {
             Some(map) => (*map.get((change.line as usize).checked_sub(1)?)?)?,
             None => change.line,
@@ -608,7 +610,7 @@ impl<'a> Judge<'a> {
     /// follow PyPI's: the project is also judged without the index lines, and that judgement's
     /// wheel and pairing findings count too.
     fn judge(&mut self, edits: &[ChangeAt]) -> Result<Option<std::rc::Rc<Judged>>, SourceError> {
-        let key: Vec<(String, u32, Edit)> = edits
+        let key: EditKey = edits
             .iter()
             .map(|c| (c.file.clone(), c.line, c.edit.clone()))
             .collect();
@@ -645,11 +647,10 @@ impl<'a> Judge<'a> {
     }
 
     /// Writes the edited files into the folder and judges it; `None` when an edit does not apply.
-    #[allow(clippy::type_complexity)]
     fn judge_text(
         &mut self,
         edits: &[ChangeAt],
-    ) -> Result<Option<(Assessment, BTreeMap<String, Vec<Option<u32>>>)>, SourceError> {
+    ) -> Result<Option<(Assessment, LineMaps)>, SourceError> {
         let mut files: BTreeMap<&str, Lines> = BTreeMap::new();
         for change in edits {
             let Some(original) = self.originals.get(&change.file) else {
