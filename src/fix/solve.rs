@@ -241,13 +241,19 @@ fn index_variants(
         .map(|url| {
             edits
                 .iter()
-                .map(|change| match &change.edit {
-                    Edit::UseIndex { url: old } => ChangeAt {
-                        change: change.change.replace(old.as_str(), &url),
-                        edit: Edit::UseIndex { url: url.clone() },
-                        ..change.clone()
-                    },
-                    _ => change.clone(),
+                .map(|change| {
+                    match (
+                        &change.edit,
+                        declared_at(project, &change.file, change.line),
+                    ) {
+                        (Edit::UseIndex { .. }, Some(decl)) => ChangeAt::new(
+                            &decl.evidence,
+                            &decl.raw,
+                            &change.rule,
+                            Edit::UseIndex { url: url.clone() },
+                        ),
+                        _ => change.clone(),
+                    }
                 })
                 .collect()
         })
@@ -360,17 +366,13 @@ fn written(decl: &PackageDecl) -> String {
     raw[..end].trim().to_string()
 }
 
+/// Replaces the declaration's requirement by `to`, in the words every change uses.
 fn replace(decl: &PackageDecl, to: &str, rule: &str) -> ChangeAt {
-    ChangeAt {
-        file: decl.evidence.file.clone(),
-        line: decl.evidence.line,
-        change: format!("`{}` -> `{to}`", decl.raw.trim()),
-        rule: rule.to_string(),
-        edit: Edit::ReplaceRequirement {
-            from: written(decl),
-            to: to.to_string(),
-        },
-    }
+    let edit = Edit::ReplaceRequirement {
+        from: written(decl),
+        to: to.to_string(),
+    };
+    ChangeAt::new(&decl.evidence, &decl.raw, rule, edit)
 }
 
 /// The versions a requirement such as `torch>=2.6` allows; everything when it names none.
