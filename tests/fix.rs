@@ -339,9 +339,11 @@ fn never_two_edits_on_one_line() {
                 for b in &found[i + 1..] {
                     let same_line = (&a.0, a.1) == (&b.0, b.1);
                     // An index line is inserted above a requirement; it is not an edit of it.
+                    // A launch line's options are set one by one (`--nnodes`, `--nproc-per-node`).
                     let one_is_index = a.2 == "use_index" || b.2 == "use_index";
+                    let two_keys = a.2 == "set_value" && b.2 == "set_value" && a.3 != b.3;
                     assert!(
-                        !same_line || one_is_index,
+                        !same_line || one_is_index || two_keys,
                         "{project} on {profile}: {a:?} and {b:?}"
                     );
                 }

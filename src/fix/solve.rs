@@ -128,7 +128,8 @@ fn climb(moves: &[Move], judge: &mut Judge) -> Result<(Vec<ChangeAt>, Score), So
 }
 
 /// Two alternatives conflict when they edit one line differently; an index line inserted
-/// before a requirement goes with any edit of it but its removal.
+/// before a requirement goes with any edit of it but its removal, and a line that sets several
+/// keys (a launch command's options) takes one value for each.
 fn conflict(a: &Move, b: &Move) -> bool {
     a.edits.iter().any(|x| {
         b.edits
@@ -140,6 +141,8 @@ fn conflict(a: &Move, b: &Move) -> bool {
 fn compatible(a: &Edit, b: &Edit) -> bool {
     match (a, b) {
         _ if a == b => true,
+        // A launch line sets each of its options on its own: `--nnodes 2 --nproc-per-node 8`.
+        (Edit::SetValue { key: x, .. }, Edit::SetValue { key: y, .. }) => x != y,
         (Edit::UseIndex { .. }, Edit::UseIndex { .. }) => false,
         (Edit::UseIndex { .. }, Edit::RemoveLine) | (Edit::RemoveLine, Edit::UseIndex { .. }) => {
             false
@@ -153,7 +156,22 @@ fn compatible(a: &Edit, b: &Edit) -> bool {
 /// (an index change once per index that can serve it), then pins that leave a failing or
 /// warning rule's version range.
 fn alternatives(before: &Assessment, project: &Project, catalogue: &Catalogue) -> Vec<Move> {
+    // A change belongs to the component of the finding that calls for it (one finding can
+    // call for the same key in a config and two launch scripts: they move together).
     let subject = |change: &ChangeAt| -> String {
+        let finding = before.findings.iter().find(|f| {
+            f.rule == change.rule
+                && f.evidence
+                    .iter()
+                    .any(|e| e.file == change.file && e.line == change.line)
+        });
+        if let Some(finding) = finding {
+            return finding.component.clone();
+        }
+        let mut of_rule = before.findings.iter().filter(|f| f.rule == change.rule);
+        if let (Some(only), None) = (of_rule.next(), of_rule.next()) {
+            return only.component.clone();
+        }
         if let Edit::SetValue { key, .. } = &change.edit {
             return key.clone();
         }
