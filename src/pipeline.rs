@@ -18,13 +18,26 @@ pub fn judge(
     notes: &[String],
     catalogue: &Catalogue,
 ) -> Result<Assessment, SourceError> {
+    let project = scan(path, profile, catalogue, false)?;
+    Ok(judge_scanned(project, profile, notes, catalogue))
+}
+
+/// Scans `path` as `profile`'s machine would install it (its variant files), reading the
+/// settings the catalogue's rules judge. `originals` reads the files `fix --write` made for a
+/// machine from their originals, as `fix` does ([`ScanOptions::originals`]).
+pub fn scan(
+    path: &Path,
+    profile: &Profile,
+    catalogue: &Catalogue,
+    originals: bool,
+) -> Result<Project, SourceError> {
     let keys = catalogue.setting_keys();
     let options = ScanOptions {
         profile: Some(profile),
         settings: &keys,
+        originals,
     };
-    let project = project::scan_with(path, &options)?;
-    Ok(judge_scanned(project, profile, notes, catalogue))
+    project::scan_with(path, &options)
 }
 
 /// Judges an already scanned project (a fleet scans once per kind of machine).
@@ -69,25 +82,29 @@ impl MachineInput {
 }
 
 /// Judges the project at `path` on every machine. Which variant files a machine reads depends
-/// only on its platform preferences, so a fleet scans the project once per kind of machine, not
-/// once per machine.
+/// only on its OS and platform preferences, so a fleet scans the project once per kind of
+/// machine, not once per machine.
 pub fn judge_fleet(
     path: &Path,
     machines: Vec<MachineInput>,
     catalogue: &Catalogue,
 ) -> Result<Vec<JudgedMachine>, SourceError> {
-    let mut scans: HashMap<Vec<Option<Platform>>, Project> = HashMap::new();
+    let mut scans: HashMap<(Option<&'static str>, Vec<Option<Platform>>), Project> = HashMap::new();
     let keys = catalogue.setting_keys();
     machines
         .into_iter()
         .map(|machine| {
-            let key = project::variant_preferences(&machine.profile);
+            let key = (
+                project::os_suffix(&machine.profile),
+                project::variant_preferences(&machine.profile),
+            );
             let project = match scans.get(&key) {
                 Some(scanned) => scanned.clone(),
                 None => {
                     let options = ScanOptions {
                         profile: Some(&machine.profile),
                         settings: &keys,
+                        originals: false,
                     };
                     let scanned = project::scan_with(path, &options)?;
                     scans.insert(key, scanned.clone());

@@ -73,7 +73,9 @@ pub fn run(args: FixArgs) -> Result<ExitCode> {
             (probed.profile, probed.notes)
         }
     };
-    let assessment = pipeline::judge(&args.path, &profile, &notes, &catalogue)?;
+    // The files a previous `fix --write` made are made again from their originals.
+    let project = pipeline::scan(&args.path, &profile, &catalogue, true)?;
+    let assessment = pipeline::judge_scanned(project.clone(), &profile, &notes, &catalogue);
     let root = if args.path.is_file() {
         args.path.parent().unwrap_or(Path::new(".")).to_path_buf()
     } else {
@@ -83,7 +85,8 @@ pub fn run(args: FixArgs) -> Result<ExitCode> {
         .suffix
         .clone()
         .unwrap_or_else(|| fix::default_suffix(&profile));
-    let plan = fix::plan(&root, &assessment, &suffix)?;
+    let solved = fix::solve(&root, &assessment, &project, &profile, &catalogue)?;
+    let mut plan = fix::plan(&root, &assessment, &solved.edits, &suffix)?;
     let written = if args.write {
         Some(fix::write(&root, &plan, args.force)?)
     } else {
@@ -94,6 +97,7 @@ pub fn run(args: FixArgs) -> Result<ExitCode> {
     } else {
         Some(fix::verify(&root, &plan, &profile, &catalogue)?)
     };
+    fix::conclude(&mut plan, &assessment, after.as_ref());
     let outcome = FixOutcome {
         plan: &plan,
         written: written.as_deref(),
@@ -101,7 +105,7 @@ pub fn run(args: FixArgs) -> Result<ExitCode> {
     };
     match args.format {
         FixFormat::Text => write_stdout(&report::fix_report(&outcome), args.color.choice())?,
-        FixFormat::Json => write_plain(&report::fix_json(&outcome, &assessment))?,
+        FixFormat::Json => write_plain(&report::fix_json(&outcome))?,
     }
     Ok(ExitCode::SUCCESS)
 }

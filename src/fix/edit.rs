@@ -22,6 +22,7 @@ pub struct Lines {
 }
 
 impl Lines {
+    /// Reads a file's text; `json` quotes the values it sets.
     pub fn new(text: &str, json: bool) -> Lines {
         let lines = text
             .split_inclusive('\n')
@@ -191,6 +192,21 @@ impl Lines {
         changed
     }
 
+    /// For each line of [`Lines::render`]'s text, the 1-based line of the original it comes
+    /// from; `None` for an inserted line. A report on the edited file points at the original
+    /// through this.
+    pub fn line_map(&self) -> Vec<Option<u32>> {
+        let mut map = Vec::new();
+        for (index, line) in self.lines.iter().enumerate() {
+            map.extend(line.before.iter().map(|_| None));
+            if !line.removed {
+                map.push(u32::try_from(index + 1).ok());
+            }
+        }
+        map
+    }
+
+    /// The file as edited.
     pub fn render(&self) -> String {
         let mut out = String::new();
         for line in &self.lines {
@@ -419,6 +435,15 @@ mod tests {
         );
         let mut other = Lines::new("-r requirements.txt.bak\n", false);
         assert!(!other.rename_reference("requirements.txt", "requirements-macos.txt"));
+    }
+
+    #[test]
+    fn edited_lines_map_back_to_the_original() {
+        let mut lines = Lines::new("a\nb\ntorch\n", false);
+        lines.apply(1, &Edit::RemoveLine).unwrap();
+        let url = "https://download.pytorch.org/whl/cu121".to_string();
+        lines.apply(3, &Edit::UseIndex { url }).unwrap();
+        assert_eq!(lines.line_map(), [Some(2), None, Some(3)]);
     }
 
     #[test]

@@ -1,8 +1,13 @@
-//! `mlcompat fix`: the report's required changes, written as new files for the target machine
-//! (`requirements-macos.txt`, `environment-macos.yml`, `config-macos.yaml`) beside the originals.
-//! Every edit comes from a rule's declared change; lines are edited in place.
+//! `mlcompat fix`: the edits that make the project run best on the target machine, written as
+//! new files for it (`requirements-macos.txt`, `environment-macos.yml`, `config-macos.yaml`)
+//! beside the originals. The edits are solved for ([`solve`]): each component's alternatives
+//! are tried against the project judged again, and the best set wins. Lines are edited in place.
 
 mod edit;
+mod indexes;
+mod solve;
+
+pub use solve::{Solved, solve};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -22,9 +27,13 @@ use edit::Lines;
 pub struct FixPlan {
     /// The fixed files, in path order.
     pub files: Vec<FixedFile>,
-    /// Rules whose every change was applied: the problems this fix claims to address.
+    /// The edits, one per line (an index line inserted before a requirement is its own), in
+    /// file and line order.
+    pub edits: Vec<ChangeAt>,
+    /// Rules whose failing or warning findings are gone (or milder) once the edits are in
+    /// place: the problems this fix claims to address.
     pub addressed: BTreeSet<String>,
-    /// Problems no edit addresses, with why.
+    /// Problems the edits leave, and edits that could not be applied, with why.
     pub unfixable: Vec<String>,
     /// The project files the report was made from.
     pub read: Vec<String>,
@@ -47,11 +56,12 @@ pub struct FixedFile {
 }
 
 /// The suffix for a machine: `macos`, `linux`, `windows`.
+/// `check` on the folder reads these files in place of their originals on a machine with that
+/// OS ([`crate::project::os_suffix`]).
 pub fn default_suffix(profile: &Profile) -> String {
-    profile.system.os.map_or_else(
-        || "fixed".to_string(),
-        |os| format!("{os:?}").to_lowercase(),
-    )
+    crate::project::os_suffix(profile)
+        .unwrap_or("fixed")
+        .to_string()
 }
 
 /// `requirements.txt` + `macos` → `requirements-macos.txt`, in the same folder.
@@ -67,28 +77,34 @@ pub fn target_name(original: &str, suffix: &str) -> String {
     format!("{folder}{renamed}")
 }
 
-/// Works out every file's edits; reads the originals, writes nothing.
-pub fn plan(root: &Path, assessment: &Assessment, suffix: &str) -> Result<FixPlan, SourceError> {
+/// Works out every file's text with `edits` (from [`solve`]) applied; reads the originals,
+/// writes nothing. [`conclude`] then says what the edits address, once the fixed project is
+/// judged.
+pub fn plan(
+    root: &Path,
+    assessment: &Assessment,
+    edits: &[ChangeAt],
+    suffix: &str,
+) -> Result<FixPlan, SourceError> {
     let mut by_file: BTreeMap<&str, Vec<&ChangeAt>> = BTreeMap::new();
-    for change in &assessment.changes {
+    for change in edits {
         by_file.entry(&change.file).or_default().push(change);
     }
     let mut plan = FixPlan {
         read: assessment.files.clone(),
         ..FixPlan::default()
     };
-    let mut failed_rules = BTreeSet::new();
     let mut edited: BTreeMap<String, (String, Lines)> = BTreeMap::new();
     for (file, changes) in by_file {
         let text = source::read_text(&root.join(file))?;
         let mut lines = Lines::new(&text, file.ends_with(".json"));
         for change in changes {
-            if let Err(why) = lines.apply(change.line, &change.edit) {
-                failed_rules.insert(change.rule.clone());
-                plan.unfixable.push(format!(
+            match lines.apply(change.line, &change.edit) {
+                Ok(()) => plan.edits.push(change.clone()),
+                Err(why) => plan.unfixable.push(format!(
                     "{}:{}: {} ({why})",
                     change.file, change.line, change.change
-                ));
+                )),
             }
         }
         edited.insert(file.to_string(), (text, lines));
@@ -113,26 +129,35 @@ pub fn plan(root: &Path, assessment: &Assessment, suffix: &str) -> Result<FixPla
             });
         }
     }
-    let changed_rules: BTreeSet<&str> =
-        assessment.changes.iter().map(|c| c.rule.as_str()).collect();
-    plan.addressed = changed_rules
+    Ok(plan)
+}
+
+/// Fills in what the fix addresses and what it leaves, from the report before the edits and
+/// the one predicted after them (`None` when nothing changes).
+pub fn conclude(plan: &mut FixPlan, before: &Assessment, after: Option<&Assessment>) {
+    let remaining = after.unwrap_or(before);
+    plan.addressed = before
+        .findings
         .iter()
-        .filter(|rule| !failed_rules.contains(**rule))
-        .map(|rule| rule.to_string())
+        .filter(|f| f.status >= Status::Warn)
+        .filter(|f| {
+            !remaining
+                .findings
+                .iter()
+                .any(|g| g.rule == f.rule && g.component == f.component && g.status >= f.status)
+        })
+        .map(|f| f.rule.clone())
         .collect();
-    for finding in assessment
+    for finding in remaining
         .findings
         .iter()
         .filter(|f| f.status >= Status::Warn)
     {
-        if !changed_rules.contains(finding.rule.as_str()) {
-            plan.unfixable.push(format!(
-                "{}: {} (no edit can fix this; see the options in `mlcompat check`)",
-                finding.component, finding.title
-            ));
-        }
+        plan.unfixable.push(format!(
+            "{}: {} (no edit can fix this; see the options in `mlcompat check`)",
+            finding.component, finding.title
+        ));
     }
-    Ok(plan)
 }
 
 /// A file that includes a fixed file (`-r requirements.txt`) must include the fixed one, so it

@@ -29,7 +29,8 @@ pub use model::params_from_name;
 pub(crate) use requirements::package as package_from_requirement;
 pub use scan::{MarkerTarget, ScanOptions, scan, scan_for, scan_with};
 pub use variants::{
-    Platform, Role, classify as classify_requirements_file, preferences as variant_preferences,
+    OS_SUFFIXES, Platform, Role, classify as classify_requirements_file, os_suffix,
+    preferences as variant_preferences,
 };
 
 /// Which training settings the config reader collects. The rules decide: a rule about a key

@@ -116,6 +116,7 @@ pub fn scan_for(path: &Path, profile: Option<&Profile>) -> Result<Project, Sourc
         &ScanOptions {
             profile,
             settings: &SettingKeys::All,
+            originals: false,
         },
     )
 }
@@ -127,6 +128,9 @@ pub struct ScanOptions<'a> {
     pub profile: Option<&'a Profile>,
     /// The training settings configs are read for (the catalogue's keys).
     pub settings: &'a SettingKeys,
+    /// Read the originals of the files `mlcompat fix --write` made for a machine
+    /// (`requirements.txt`, not `requirements-macos.txt`), as `fix` does to make them again.
+    pub originals: bool,
 }
 
 /// Reads the project for a machine, collecting the settings `options` names.
@@ -200,6 +204,20 @@ fn read_all(
     project: &mut Project,
 ) -> Result<(), SourceError> {
     let profile = options.profile;
+    // A file `mlcompat fix --write` made for a machine (`requirements-macos.txt`) stands in for
+    // its original on that machine, and is set aside on the others. Code is never rewritten.
+    let rewritable: Vec<PathBuf> = found
+        .iter()
+        .filter(|(_, kind)| !matches!(kind, Kind::Python | Kind::Notebook))
+        .map(|(file, _)| file.clone())
+        .collect();
+    let target = profile.filter(|_| !options.originals);
+    let (kept, notes) = variants::select_os_variants(rewritable, target, root);
+    project.notes.extend(notes);
+    let found: Vec<(PathBuf, Kind)> = found
+        .into_iter()
+        .filter(|(file, kind)| matches!(kind, Kind::Python | Kind::Notebook) || kept.contains(file))
+        .collect();
     let of_kind = |wanted: Kind| -> Vec<PathBuf> {
         found
             .iter()
@@ -443,7 +461,10 @@ fn kind_of(name: &str, depth: usize, in_requirements: bool) -> Option<Kind> {
         (depth <= 1).then_some(Kind::Requirements)
     } else if (lower.starts_with("environment") || lower.starts_with("conda")) && is_yaml {
         (depth <= 1).then_some(Kind::Conda)
-    } else if depth == 0 && lower == "pyproject.toml" {
+    } else if depth == 0
+        && (lower == "pyproject.toml"
+            || variants::os_variant_of(&lower).is_some_and(|(of, _)| of == "pyproject.toml"))
+    {
         Some(Kind::PyProject)
     } else if depth == 0 && lower == "setup.cfg" {
         Some(Kind::SetupCfg)

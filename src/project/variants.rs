@@ -135,6 +135,104 @@ pub fn preferences(profile: &Profile) -> Vec<Option<Platform>> {
     order
 }
 
+/// The name parts `mlcompat fix` gives the files it writes for a machine (its OS), as in
+/// `requirements-macos.txt`.
+pub const OS_SUFFIXES: [&str; 3] = ["macos", "linux", "windows"];
+
+/// The suffix of the files written for `profile`'s machine: `macos`, `linux`, `windows`;
+/// `None` when the profile does not say its OS.
+pub fn os_suffix(profile: &Profile) -> Option<&'static str> {
+    match profile.system.os? {
+        Os::Macos => Some("macos"),
+        Os::Linux => Some("linux"),
+        Os::Windows => Some("windows"),
+    }
+}
+
+/// `requirements-macos.txt` → (`requirements.txt`, `macos`): the file it is a version of, and
+/// for which OS. `None` for a name without an OS suffix.
+pub fn os_variant_of(name: &str) -> Option<(String, &'static str)> {
+    let (stem, extension) = match name.rsplit_once('.') {
+        Some((stem, extension)) if !stem.is_empty() => (stem, Some(extension)),
+        _ => (name, None),
+    };
+    OS_SUFFIXES.iter().find_map(|os| {
+        let base = stem.strip_suffix(os)?.strip_suffix('-')?;
+        (!base.is_empty()).then(|| {
+            let original = extension.map_or_else(|| base.to_string(), |e| format!("{base}.{e}"));
+            (original, *os)
+        })
+    })
+}
+
+/// Chooses among a file and its versions for an OS beside it (`requirements.txt` and the
+/// `requirements-macos.txt` that `mlcompat fix --write` made): the version for the target
+/// machine's OS where there is one, else the file itself; every other member is set aside with
+/// a note. Without a profile the files themselves are read. Returns the files to read (in the
+/// order given) and the notes.
+pub fn select_os_variants(
+    files: Vec<PathBuf>,
+    profile: Option<&Profile>,
+    root: &Path,
+) -> (Vec<PathBuf>, Vec<String>) {
+    let target = profile.and_then(os_suffix);
+    let present: std::collections::HashSet<PathBuf> = files.iter().cloned().collect();
+    // Each family: the original, and its versions by OS.
+    let mut families: Vec<(PathBuf, Vec<(PathBuf, &'static str)>)> = Vec::new();
+    for file in &files {
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let Some((original, os)) = os_variant_of(&name) else {
+            continue;
+        };
+        let original = file.with_file_name(original);
+        if !present.contains(&original) {
+            continue;
+        }
+        match families.iter_mut().find(|(o, _)| *o == original) {
+            Some((_, members)) => members.push((file.clone(), os)),
+            None => families.push((original, vec![(file.clone(), os)])),
+        }
+    }
+    let mut notes = Vec::new();
+    let mut aside: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
+    for (original, members) in families {
+        let name = |file: &Path| super::paths::relative_name(root, file);
+        let chosen = members
+            .iter()
+            .find(|(_, os)| Some(*os) == target)
+            .map(|(file, _)| file.clone());
+        if let Some(chosen) = &chosen {
+            notes.push(format!(
+                "{}: not read ({} is its version for this machine)",
+                name(&original),
+                name(chosen)
+            ));
+            aside.insert(original.clone());
+        }
+        for (file, os) in &members {
+            if Some(file) == chosen.as_ref() {
+                continue;
+            }
+            let os = match *os {
+                "macos" => "macOS",
+                "linux" => "Linux",
+                _ => "Windows",
+            };
+            notes.push(format!(
+                "{}: not read (a version of {} for {os}; this machine is not one)",
+                name(file),
+                name(&original)
+            ));
+            aside.insert(file.clone());
+        }
+    }
+    let kept = files.into_iter().filter(|f| !aside.contains(f)).collect();
+    (kept, notes)
+}
+
 /// Requirements files in one folder that differ only by platform words: (folder, family name,
 /// members with the platform each is for).
 type Family = (PathBuf, String, Vec<(PathBuf, Option<Platform>)>);
@@ -217,6 +315,60 @@ pub fn select(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_os_version_of_a_file_replaces_it_on_that_os_only() {
+        assert_eq!(
+            os_variant_of("requirements-macos.txt"),
+            Some(("requirements.txt".to_string(), "macos"))
+        );
+        assert_eq!(
+            os_variant_of("pyproject-windows.toml"),
+            Some(("pyproject.toml".to_string(), "windows"))
+        );
+        assert_eq!(os_variant_of("requirements.txt"), None);
+        assert_eq!(os_variant_of("-macos.txt"), None);
+        assert_eq!(os_variant_of("mymacos.txt"), None);
+        let root = Path::new("p");
+        let files = || {
+            [
+                "p/config.yaml",
+                "p/config-macos.yaml",
+                "p/config-linux.yaml",
+                "p/other-macos.yaml",
+            ]
+            .map(PathBuf::from)
+            .to_vec()
+        };
+        let profile = |os: Os| {
+            let mut profile = Profile::default();
+            profile.system.os = Some(os);
+            profile
+        };
+        let (mac, notes) = select_os_variants(files(), Some(&profile(Os::Macos)), root);
+        assert_eq!(
+            mac,
+            [
+                PathBuf::from("p/config-macos.yaml"),
+                PathBuf::from("p/other-macos.yaml")
+            ]
+        );
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(
+            notes[0].starts_with("config.yaml: not read (config-macos.yaml"),
+            "{notes:?}"
+        );
+        let (windows, _) = select_os_variants(files(), Some(&profile(Os::Windows)), root);
+        assert_eq!(
+            windows,
+            [
+                PathBuf::from("p/config.yaml"),
+                PathBuf::from("p/other-macos.yaml")
+            ]
+        );
+        let (none, _) = select_os_variants(files(), None, root);
+        assert_eq!(none, windows);
+    }
 
     #[test]
     fn names_say_which_machine() {

@@ -14,9 +14,11 @@ pub struct FixDocument {
     pub schema_version: u32,
     /// One entry a file the fix writes, in path order.
     pub files: Vec<FixFile>,
-    /// Rules whose every change was applied.
+    /// Rules whose failing or warning findings are gone (or milder) once the edits are in
+    /// place.
     pub addressed: Vec<String>,
-    /// Problems no edit addresses, with why.
+    /// Problems the edits leave (each still in `predicted`), and edits that could not be
+    /// applied, with why.
     pub unfixable: Vec<String>,
     /// What `mlcompat check` reports once the edits are in place (the fixed files judged in
     /// place of the originals); null when nothing changes.
@@ -30,8 +32,9 @@ pub struct FixFile {
     pub original: String,
     /// The fixed copy, relative to the project folder, beside the original.
     pub target: String,
-    /// The report's changes to this file, each with the edit that makes it. A file that is
-    /// copied only because it includes another fixed file has none.
+    /// The edits of this file the fix chose, each with the change it makes: at most one per
+    /// line, apart from an index line inserted before a requirement. A file that is copied only
+    /// because it includes another fixed file has none.
     pub edits: Vec<ChangeAt>,
     /// A unified diff, original → fixed.
     pub diff: String,
@@ -41,8 +44,8 @@ pub struct FixFile {
     pub usage: String,
 }
 
-/// The JSON document of a fix: `before` is the report the edits came from.
-pub fn render(outcome: &FixOutcome, before: &Assessment) -> String {
+/// The JSON document of a fix.
+pub fn render(outcome: &FixOutcome) -> String {
     let plan = outcome.plan;
     let files = plan
         .files
@@ -51,8 +54,8 @@ pub fn render(outcome: &FixOutcome, before: &Assessment) -> String {
         .map(|(i, file)| FixFile {
             original: file.original.clone(),
             target: file.target.clone(),
-            edits: before
-                .changes
+            edits: plan
+                .edits
                 .iter()
                 .filter(|c| c.file == file.original)
                 .cloned()

@@ -31,11 +31,15 @@ pub use facts::judged_python_version;
 /// The fold of components into a verdict and counts, for judging again after suppressions.
 pub use fold::{summary, verdict};
 pub use memory_model::MemoryEstimate;
-pub use rule::Rule;
+pub use rule::{Condition, Rule};
 pub use selftest::{TestFailure, run_tests, test_profile};
 /// Version-set arithmetic, for the property tests and fuzz targets (not a stable API).
 #[doc(hidden)]
-pub use versions::{describe, release_range, specifiers};
+pub use versions::{describe, merge_requirement, release_range, specifiers};
+/// The pseudo-rule id of a pair pip cannot install together; `fix` moves such pins together.
+pub use wheels::PAIR_RULE;
+/// The pseudo-rule id of the index's wheel findings.
+pub use wheels::RULE as WHEEL_RULE;
 
 /// The memory model's estimate for a project on a machine, as `check` computes it: for tests
 /// that hold the model against published figures, and for tools built on the library.

@@ -88,6 +88,7 @@ fn run_one(catalogue: &Catalogue, loaded: &LoadedRule, test: &RuleTest) -> Resul
     let options = ScanOptions {
         profile: Some(&profile),
         settings: &keys,
+        originals: false,
     };
     let project = scan_with(&folder.path, &options).map_err(|e| e.to_string())?;
     let assessment = judge(project, &profile, catalogue);
