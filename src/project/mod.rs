@@ -515,11 +515,6 @@ impl Project {
         kept
     }
 
-    /// The config files `file` inherits from (Hydra `defaults:`, `_base_:`), nearest first.
-    pub fn bases_of(&self, file: &str) -> Vec<String> {
-        self.inheritance(file).into_iter().skip(1).collect()
-    }
-
     /// Whether another config of the project inherits from `file`.
     pub fn is_base(&self, file: &str) -> bool {
         self.config_bases
