@@ -34,6 +34,8 @@ pub(super) struct RulesFired {
     pub changes: BTreeSet<ChangeAt>,
     pub recommended: BTreeSet<String>,
     pub memory: Option<super::memory_model::MemoryEstimate>,
+    /// Components a rule could not judge (the profile does not state a fact it needs).
+    pub unknown: BTreeSet<String>,
 }
 
 /// Every rule that may apply, fired against the project's facts.
@@ -85,6 +87,7 @@ pub(super) fn fire_rules(
         changes,
         recommended,
         memory: facts.memory,
+        unknown,
     }
 }
 
@@ -108,6 +111,7 @@ pub fn assess(profile: &Profile, project: &Project, catalogue: &Catalogue) -> As
         mut changes,
         recommended,
         memory,
+        unknown,
     } = fire_rules(profile, project, catalogue);
     let mut facts = Facts::new(profile, project, catalogue);
     facts.memory = memory;
