@@ -176,6 +176,7 @@ fn fixture_estimate(project: &str, recipe: Option<&str>, profile: &str) -> Memor
         &mlcompat::project::ScanOptions {
             profile: None,
             settings: &keys,
+            originals: false,
         },
     )
     .expect("fixture scans");
