@@ -61,9 +61,13 @@ fn project_tree(dir: &Path) {
     }
 }
 
-/// 1,000 Python modules of about 40 lines (imports, a model class, a training step that puts
-/// tensors on CUDA), in 20 packages, next to a requirements.txt.
-fn python_project(dir: &Path) {
+/// 1,000 Python modules of about 40 lines (imports, a model class, a training step), in 20
+/// packages, next to a requirements.txt. With `cuda`, every training step puts tensors on CUDA
+/// (the whole file must be parsed); without, none does (as in most modules of a real project),
+/// and only the imports' part of each file is parsed.
+fn python_project(dir: &Path, cuda: bool) {
+    let device = if cuda { "cuda" } else { "cpu" };
+    let to_device = if cuda { "model.cuda()" } else { "model" };
     std::fs::write(dir.join("requirements.txt"), "torch>=2.1\nnumpy\n").expect("write");
     for package in 0..20 {
         let folder = dir.join(format!("pkg{package}"));
@@ -96,8 +100,8 @@ class Block{module}(nn.Module):
 
 
 def train_step(model, batch, optimizer, scale=math.sqrt(2)):
-    model = model.cuda()
-    inputs = batch["inputs"].to("cuda")
+    model = {to_device}
+    inputs = batch["inputs"].to("{device}")
     loss = model(inputs).pow(2).mean() * scale
     loss.backward()
     optimizer.step()
@@ -126,6 +130,9 @@ fn main() {
     project_tree(tree.path());
     time("2,000-file project tree", tree.path());
     let python = tempfile::tempdir().expect("tempdir");
-    python_project(python.path());
-    time("1,000 Python files", python.path());
+    python_project(python.path(), true);
+    time("1,000 Python files, each with CUDA calls", python.path());
+    let plain = tempfile::tempdir().expect("tempdir");
+    python_project(plain.path(), false);
+    time("1,000 Python files, no device code", plain.path());
 }

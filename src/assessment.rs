@@ -121,6 +121,10 @@ pub struct Assessment {
     pub memory: Option<MemoryOut>,
     /// How many components have each status.
     pub summary: Summary,
+    /// The project's alternative recipes (a folder of example configs), each judged on its own
+    /// with the project's manifests, those that run first. Absent when the project offers none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recipes: Vec<RecipeOut>,
     /// What the scanner skipped or could not read.
     pub notes: Vec<String>,
     /// Findings the project's config ignores (`[tool.mlcompat] ignore`): they left the
@@ -165,6 +169,8 @@ pub enum ComponentKind {
     System,
     /// A training setting, by its key (`load_in_4bit`).
     Setting,
+    /// A kind of alternative recipes (`recipes:examples`): whether one of them runs.
+    Recipes,
 }
 
 /// A part of the project and what becomes of it on this machine.
@@ -307,6 +313,35 @@ pub enum Edit {
         /// The PEP 508 marker.
         marker: String,
     },
+}
+
+/// One alternative recipe judged on its own: its model and settings with the project's
+/// manifests, code and launch configs.
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+pub struct RecipeOut {
+    /// The recipe's config file, relative to the project root.
+    pub file: String,
+    /// The line that names its model.
+    pub line: u32,
+    /// The recipes it is an alternative to share this kind: the folder path up to the recipe
+    /// folder (`examples`, `config_hub/finetune`).
+    pub kind: String,
+    /// Its worst finding's status; `ok` when nothing about it is a problem here.
+    pub status: Status,
+    /// Whether it runs here (`ok`, `unknown` or `warn`: a modest change at most).
+    pub runs: bool,
+    /// The model it names.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// One line: its worst finding's summary.
+    pub summary: String,
+    /// Its memory estimate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory: Option<MemoryOut>,
+    /// What the rules found about it (findings that point at its file), worst first.
+    pub findings: Vec<Finding>,
+    /// The edits its findings call for.
+    pub changes: Vec<ChangeAt>,
 }
 
 /// The memory estimate for the project's most demanding model.

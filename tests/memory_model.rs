@@ -161,3 +161,144 @@ fn rules_of_thumb_from_llama_factory_and_unsloth() {
         );
     }
 }
+
+/// A fixture project scanned by the real scanner, with only `recipe`'s settings and model
+/// among its recipes (as `check path/to/recipe.yaml` judges it).
+fn fixture_estimate(project: &str, recipe: Option<&str>, profile: &str) -> MemoryEstimate {
+    let catalogue = Catalogue::builtin().expect("built-in rules load");
+    let keys = catalogue.setting_keys();
+    let path = match recipe {
+        Some(recipe) => format!("fixtures/projects/{project}/{recipe}"),
+        None => format!("fixtures/projects/{project}"),
+    };
+    let scanned = mlcompat::project::scan_with(
+        Path::new(&path),
+        &mlcompat::project::ScanOptions {
+            profile: None,
+            settings: &keys,
+            originals: false,
+        },
+    )
+    .expect("fixture scans");
+    let others: Vec<String> = scanned
+        .models
+        .iter()
+        .map(|m| m.evidence.file.clone())
+        .filter(|file| Some(file) != scanned.focus.as_ref() && recipe.is_some())
+        .collect();
+    let others: Vec<&str> = others.iter().map(String::as_str).collect();
+    let machine = test_profile(profile).expect("test machine");
+    estimate_memory(&machine, &scanned.without_files(&others), &catalogue).expect("an estimate")
+}
+
+/// Korthikanti et al. 2022 (arXiv:2205.05198), full recomputation: 2·s·b·h bytes a layer kept,
+/// plus one layer's s·b·h·(34 + 5·a·s/h) rebuilt at a time. axolotl-style
+/// `examples/llama-3/fft.yml`: 8B (the LLaMA 6.7B shape: h 4096, 32 layers, 32 heads), micro
+/// batch 1, sequence 4096, gradient checkpointing.
+#[test]
+fn checkpointed_activations_follow_korthikanti() {
+    let fft = fixture_estimate(
+        "recipes-examples",
+        Some("examples/llama-3/fft.yml"),
+        "linux-a100-80gb",
+    );
+    let (s, b, h, a, layers) = (4096u64, 1u64, 4096u64, 32u64, 32u64);
+    let kept = 2 * s * b * h * layers;
+    let one_layer = s * b * h * (34 + 5 * a * s / h);
+    assert_eq!(fft.activations.0, kept + one_layer, "{}", fft.arithmetic);
+    assert!(
+        fft.arithmetic.contains("batch 1 × 4096 tokens × 32 layers"),
+        "{}",
+        fft.arithmetic
+    );
+    // Full fine-tune, 16 bytes a parameter (ZeRO paper), unsharded on one GPU.
+    assert_eq!(fft.weights.0 + fft.trainable.0, 8_000_000_000 * 16);
+}
+
+/// Without recomputation every layer keeps s·b·h·(34 + 5·a·s/h) bytes. litgpt's
+/// `config_hub/finetune/tiny-llama/lora.yaml`: 1.1B (the GPT-3 1.3B shape: h 2048, 24 layers,
+/// 32 heads), `train.micro_batch_size: 8`, `train.max_seq_length: 512`.
+#[test]
+fn activations_scale_with_batch_and_sequence() {
+    let lora = fixture_estimate(
+        "litgpt-config-hub",
+        Some("config_hub/finetune/tiny-llama/lora.yaml"),
+        "linux-a100-80gb",
+    );
+    let (s, b, h, a, layers) = (512u64, 8u64, 2048u64, 32u64, 24u64);
+    assert_eq!(
+        lora.activations.0,
+        layers * s * b * h * (34 + 5 * a * s / h),
+        "{}",
+        lora.arithmetic
+    );
+    assert_eq!(lora.workload, "LoRA");
+}
+
+/// litgpt `quantize: bnb.nf4` is QLoRA: the 7B base held in NF4.
+#[test]
+fn litgpt_quantize_is_qlora() {
+    let qlora = fixture_estimate(
+        "litgpt-config-hub",
+        Some("config_hub/finetune/llama-2-7b/qlora.yaml"),
+        "linux-rtx3090",
+    );
+    assert_eq!(qlora.workload, "QLoRA (4-bit)");
+    assert_eq!(qlora.weights.0, (7e9 * 0.55) as u64, "{}", qlora.arithmetic);
+    assert_eq!(
+        format!("{:?}", qlora.fit),
+        "Some(Fits)",
+        "{}",
+        qlora.arithmetic
+    );
+}
+
+/// ZeRO (arXiv:1910.02054): stage 3 splits parameters, gradients and optimizer state over the
+/// N GPUs; ZeRO-Offload (arXiv:2101.06840) keeps the optimizer state in CPU memory. The
+/// Trainer's `train.yaml` names `ds_config.json` (stage 3, optimizer on the CPU,
+/// `train_micro_batch_size_per_gpu: 2`): on 8 H100s each GPU holds (2 + 2) bytes × 7B / 8 of
+/// weights and gradients, and the 12 bytes a parameter of optimizer state are off the GPU.
+#[test]
+fn zero3_with_cpu_offload_on_eight_gpus() {
+    let ds = fixture_estimate("deepspeed-offload", None, "linux-h100-x8");
+    assert_eq!(ds.weights.0 + ds.trainable.0, 7_000_000_000 * 16);
+    assert_eq!(
+        ds.state_on_gpu.0,
+        7_000_000_000 * 4 / 8,
+        "{}",
+        ds.arithmetic
+    );
+    assert!(
+        ds.arithmetic.contains("ZeRO-3 over 8 GPUs"),
+        "{}",
+        ds.arithmetic
+    );
+    assert!(
+        ds.arithmetic.contains("offloaded to the CPU"),
+        "{}",
+        ds.arithmetic
+    );
+    // DeepSpeed's micro-batch (2) and the Trainer's sequence length (2048) feed the activations.
+    assert!(
+        ds.arithmetic.contains("batch 2 × 2048 tokens"),
+        "{}",
+        ds.arithmetic
+    );
+}
+
+/// ZeRO stages 1 and 2 split less: stage 1 the optimizer state only, stage 2 the gradients too.
+#[test]
+fn zero_stages_split_what_the_paper_says() {
+    let h100 = test_profile("linux-h100-x8").expect("test machine");
+    let stage = |n: f64| {
+        let mut settings = full_fine_tune("bfloat16");
+        settings.push(("zero_stage", SettingValue::Number(n)));
+        settings.push(("num_processes", SettingValue::Number(8.0)));
+        estimate(&h100, 7e9, &settings).state_on_gpu.0
+    };
+    let p = 7_000_000_000u64;
+    // bf16 weights 2, bf16 gradients 2, fp32 master weights and Adam moments 12.
+    assert_eq!(stage(1.0), 2 * p + 2 * p + 12 * p / 8);
+    assert_eq!(stage(2.0), 2 * p + (2 * p + 12 * p) / 8);
+    assert_eq!(stage(3.0), 16 * p / 8);
+}

@@ -12,7 +12,9 @@ use super::{Evidence, ModelRef, Project, Setting, SettingKeys, SettingValue, mod
 use crate::source::{self, SourceError};
 
 /// Keys whose value names the model being trained or run.
-const MODEL_KEYS: [&str; 6] = [
+const MODEL_KEYS: [&str; 7] = [
+    // litgpt: `checkpoint_dir: checkpoints/meta-llama/Llama-2-7b-hf`.
+    "checkpoint_dir",
     "base_model",
     "model_name_or_path",
     "model_name",

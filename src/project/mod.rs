@@ -79,6 +79,11 @@ pub struct Project {
     pub constraints: Vec<PackageDecl>,
     /// Things the reader noticed and skipped, for the report's notes.
     pub notes: Vec<String>,
+    /// The config file PATH named, relative to the project root found above it, when `check`
+    /// was given one recipe: that recipe is judged with the project's manifests, and the
+    /// project's other recipes are left aside.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub focus: Option<String>,
     /// Requirements files already read, so one reached twice (directly and through `-r`) counts once.
     #[serde(skip)]
     pub(crate) read_requirements: std::collections::BTreeSet<std::path::PathBuf>,
@@ -498,6 +503,23 @@ impl Project {
             at += 1;
         }
         chain
+    }
+
+    /// The project without the settings and models of `files` (other recipes).
+    pub fn without_files(&self, files: &[&str]) -> Project {
+        let mut kept = self.clone();
+        kept.settings
+            .retain(|s| !files.contains(&s.evidence.file.as_str()));
+        kept.models
+            .retain(|m| !files.contains(&m.evidence.file.as_str()));
+        kept
+    }
+
+    /// Whether another config of the project inherits from `file`.
+    pub fn is_base(&self, file: &str) -> bool {
+        self.config_bases
+            .values()
+            .any(|bases| bases.iter().any(|b| b == file))
     }
 
     /// Every value of a setting, wherever the configs set it.

@@ -369,6 +369,13 @@ fn analyse(
     lines: Option<&[u32]>,
     relative: &str,
 ) -> Result<FileResult, String> {
+    // What can hold a fact decides how much is parsed: nothing when no word a fact needs is in
+    // the file, and only as far as its last import when no CUDA word is.
+    let code = match needed(code) {
+        Needed::Nothing => return Ok(FileResult::default()),
+        Needed::ImportsUpTo(end) => &code[..end],
+        Needed::All => code,
+    };
     let started = Instant::now();
     let mut progress = |_: &tree_sitter::ParseState| {
         if started.elapsed() > MAX_PARSE_TIME {
@@ -446,6 +453,60 @@ fn analyse(
         });
     }
     Ok(result)
+}
+
+/// Words without which the visitor finds no CUDA assumption (compared in lower case):
+/// `.cuda()`, `"cuda"` and `torch.cuda.*` hold `cuda`; `backend="nccl"` holds `nccl`;
+/// `torch.compile` holds `compile`; `torch.bfloat16`, `dtype="bf16"` hold `bf16`/`bfloat16`.
+/// A change to [`visit`] that looks for another word must add it here.
+const CUDA_WORDS: [&str; 5] = ["cuda", "nccl", "compile", "bf16", "bfloat16"];
+/// The word every import statement holds (`import x`, `from x import y`).
+const IMPORT_WORD: &str = "import";
+
+/// How much of a file the parser must see.
+#[derive(Debug, PartialEq, Eq)]
+enum Needed {
+    /// No word a fact needs is in it.
+    Nothing,
+    /// Only imports can be found: the file up to the end of the top-level statement that holds
+    /// its last `import` (with the `except ImportError:` that may follow it).
+    ImportsUpTo(usize),
+    /// All of it.
+    All,
+}
+
+/// A byte search, not a parse: it only decides what the parser is given. Imports are still
+/// found by the parser.
+fn needed(code: &str) -> Needed {
+    let lower = code.to_ascii_lowercase();
+    if CUDA_WORDS.iter().any(|word| lower.contains(word)) {
+        return Needed::All;
+    }
+    let Some(last) = lower.rfind(IMPORT_WORD) else {
+        return Needed::Nothing;
+    };
+    Needed::ImportsUpTo(statement_end(code, last))
+}
+
+/// The end of the top-level statement that holds byte `at`: the start of the first later line
+/// that begins in column 0 with anything but a clause that continues a statement (`except`,
+/// `else`, `elif`, `finally`), a closing bracket or a comment; the end of the file if none.
+fn statement_end(code: &str, at: usize) -> usize {
+    const CONTINUING: [&str; 4] = ["except", "else", "elif", "finally"];
+    let mut offset = code[at..].find('\n').map_or(code.len(), |n| at + n + 1);
+    while offset < code.len() {
+        let line = &code[offset..];
+        let starts_statement = line
+            .chars()
+            .next()
+            .is_some_and(|c| !c.is_whitespace() && !matches!(c, ')' | ']' | '}' | '#'))
+            && !CONTINUING.iter().any(|word| line.starts_with(word));
+        if starts_statement {
+            return offset;
+        }
+        offset = line.find('\n').map_or(code.len(), |n| offset + n + 1);
+    }
+    code.len()
 }
 
 pub const CUDA_DEVICE: &str = "code.cuda_device";
@@ -1210,5 +1271,29 @@ mod tests {
         assert!(!is_project_code("third_party/lib/x.py"));
         assert!(!is_project_code("docs/conf.py"));
         assert!(!is_project_code("conftest.py"));
+    }
+
+    #[test]
+    fn only_what_can_hold_a_fact_is_parsed() {
+        use super::{Needed, needed};
+        assert_eq!(needed("x = 1\nprint(x)\n"), Needed::Nothing);
+        let text = "import os\ntry:\n    import flash_attn\nexcept ImportError:\n    flash_attn = None\n\ndef f():\n    return 1\n";
+        let Needed::ImportsUpTo(end) = needed(text) else {
+            panic!("imports only");
+        };
+        assert_eq!(&text[end..], "def f():\n    return 1\n");
+        // The import after the cut is still inside: the last one decides where it is.
+        let late = "import os\n\ndef f():\n    import einops\n    return einops\n\nX = 1\n";
+        let Needed::ImportsUpTo(end) = needed(late) else {
+            panic!("imports only");
+        };
+        assert_eq!(&late[end..], "X = 1\n");
+        assert_eq!(needed("import torch\nx.to('CUDA')\n"), Needed::All);
+        assert_eq!(needed("dtype = torch.bfloat16\n"), Needed::All);
+        // What the cut file yields is what the whole file yields: the optional import stays
+        // optional, the late one is found.
+        let project = scan_code(&[("a.py", text), ("b.py", late)]);
+        let names: Vec<&str> = project.packages.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["einops"]);
     }
 }

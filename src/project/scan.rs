@@ -156,6 +156,19 @@ pub fn scan_with(path: &Path, options: &ScanOptions) -> Result<Project, SourceEr
         } else {
             kind
         };
+        // A recipe (`examples/llama-2/qlora.yml`) is judged with the manifests of the project
+        // it belongs to: the nearest folder above it that holds one.
+        if kind == Kind::Config
+            && let Some((root, file)) = project_root(path)
+        {
+            let mut project = scan_with(&root, options)?;
+            let focus = relative_name(&root, &file);
+            if !project.files.contains(&focus) {
+                read_file(&root, &file, Kind::Config, options, &mut project)?;
+            }
+            project.focus = Some(focus);
+            return Ok(project);
+        }
         read_file(root, path, kind, options, &mut project)?;
         project.apply_constraints();
         return Ok(project);
@@ -183,6 +196,38 @@ pub fn scan_with(path: &Path, options: &ScanOptions) -> Result<Project, SourceEr
     project.budget.finish(&mut project.notes);
     project.apply_constraints();
     Ok(project)
+}
+
+/// How many folders above a config file are looked at for its project's manifests.
+const MAX_ROOT_SEARCH: usize = 8;
+
+/// The nearest folder above the config `file` that holds a manifest (a requirements file, a
+/// conda environment, `pyproject.toml`, `setup.cfg` or `setup.py`), with the file's path under
+/// it; `None` when no folder up to [`MAX_ROOT_SEARCH`] levels does.
+fn project_root(file: &Path) -> Option<(PathBuf, PathBuf)> {
+    let file = file.canonicalize().ok()?;
+    for folder in file.ancestors().skip(1).take(MAX_ROOT_SEARCH) {
+        let Ok(entries) = std::fs::read_dir(folder) else {
+            continue;
+        };
+        let manifest = entries.flatten().take(MAX_ROOT_ENTRIES).any(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            matches!(
+                kind_of(&name, 0, false),
+                Some(
+                    Kind::Requirements
+                        | Kind::Conda
+                        | Kind::PyProject
+                        | Kind::SetupCfg
+                        | Kind::SetupPy
+                )
+            ) && entry.file_type().is_ok_and(|t| t.is_file())
+        });
+        if manifest {
+            return Some((folder.to_path_buf(), file.clone()));
+        }
+    }
+    None
 }
 
 /// Why a path could not be looked at, in words.

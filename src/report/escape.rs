@@ -235,12 +235,34 @@ fn map_assessment(assessment: &Assessment, escape: &dyn Fn(&str) -> String) -> A
         change.rule = escape(&change.rule);
     }
     if let Some(memory) = &mut out.memory {
-        memory.model = escape(&memory.model);
-        memory.workload = escape(&memory.workload);
-        memory.arithmetic = escape(&memory.arithmetic);
-        memory.device = escape(&memory.device);
+        map_memory(memory, escape);
+    }
+    // Recipes: their file names, models and findings come from the project.
+    for recipe in &mut out.recipes {
+        recipe.file = escape(&recipe.file);
+        recipe.kind = escape(&recipe.kind);
+        recipe.model = recipe.model.as_deref().map(escape);
+        recipe.summary = escape(&recipe.summary);
+        if let Some(memory) = &mut recipe.memory {
+            map_memory(memory, escape);
+        }
+        for finding in &mut recipe.findings {
+            map_finding(finding, escape);
+        }
+        for change in &mut recipe.changes {
+            change.file = escape(&change.file);
+            change.change = escape(&change.change);
+            change.rule = escape(&change.rule);
+        }
     }
     out
+}
+
+fn map_memory(memory: &mut crate::assessment::MemoryOut, escape: &dyn Fn(&str) -> String) {
+    memory.model = escape(&memory.model);
+    memory.workload = escape(&memory.workload);
+    memory.arithmetic = escape(&memory.arithmetic);
+    memory.device = escape(&memory.device);
 }
 
 fn map_finding(finding: &mut Finding, escape: &dyn Fn(&str) -> String) {

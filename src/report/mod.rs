@@ -8,6 +8,7 @@ mod fleet;
 mod github;
 mod json;
 mod markdown;
+mod recipes;
 mod sarif;
 mod table;
 mod text;

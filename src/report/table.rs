@@ -22,6 +22,7 @@ pub fn render(assessment: &Assessment, style: &Style) -> String {
     }
     critical_issues(&mut out, assessment, style, width);
     components(&mut out, assessment, style, width);
+    super::recipes::section(&mut out, assessment, style, width);
     if let Some(memory) = &assessment.memory {
         heading(&mut out, "Memory");
         wrap(&mut out, "  ", "  ", &memory.arithmetic, width);

@@ -17,6 +17,7 @@ use serde_json::value::RawValue;
 use super::grammar::{RawCore, RawRule, RuleTest};
 use super::memory_model::MemoryModel;
 use super::prose::LazyProse;
+use super::recipes::RecipeModel;
 use super::rule::{Change, Condition, Rule};
 use crate::assessment::Status;
 use crate::project::SettingKeys;
@@ -50,6 +51,8 @@ struct CompactFile<'a> {
     recommendations: Vec<Recommendation>,
     #[serde(default)]
     memory_model: Option<MemoryModel>,
+    #[serde(default)]
+    recipes: Option<RecipeModel>,
 }
 
 #[derive(Deserialize)]
@@ -79,6 +82,8 @@ struct SharedData {
     recommendations: Vec<Recommendation>,
     #[serde(default)]
     memory_model: Option<MemoryModel>,
+    #[serde(default)]
+    recipes: Option<RecipeModel>,
 }
 
 /// An option the report may offer, in the founding assessment's shape.
@@ -142,6 +147,8 @@ pub struct Catalogue {
     pub recommendations: Vec<Recommendation>,
     /// The memory model, from `rules/memory.yaml`.
     pub memory_model: Option<MemoryModel>,
+    /// What makes configs alternative recipes, from `rules/recipes.yaml`.
+    pub recipes: Option<RecipeModel>,
     /// What the package index says (which wheels exist, what each release requires): the
     /// built-in snapshot, and for `check` and `fix` ([`Catalogue::load`]) the snapshot overlaid
     /// by `refresh`'s cache. Shared, because a fleet judges many machines with one catalogue
@@ -210,6 +217,7 @@ impl Catalogue {
                 aliases: file.aliases,
                 recommendations: file.recommendations,
                 memory_model: file.memory_model,
+                recipes: file.recipes,
             });
         }
         Ok(catalogue)
@@ -312,6 +320,9 @@ impl Catalogue {
         self.recommendations.extend(shared.recommendations);
         if shared.memory_model.is_some() {
             self.memory_model = shared.memory_model;
+        }
+        if shared.recipes.is_some() {
+            self.recipes = shared.recipes;
         }
     }
 

@@ -24,11 +24,26 @@ pub fn judge(mut project: Project, profile: &Profile, catalogue: &Catalogue) -> 
     let python = super::facts::judged_python_version(profile, &project);
     project.apply_markers(&MarkerTarget::for_profile(profile, python.as_deref()));
     super::wheels::add_implied(&mut project, profile, catalogue);
-    assess(profile, &project, catalogue)
+    super::recipes::judge(profile, &project, catalogue)
+        .unwrap_or_else(|| assess(profile, &project, catalogue))
 }
 
-/// Judges a project whose markers are already applied.
-pub fn assess(profile: &Profile, project: &Project, catalogue: &Catalogue) -> Assessment {
+/// What the rules (without the package index) find about a project.
+pub(super) struct RulesFired {
+    pub findings: Vec<Finding>,
+    pub changes: BTreeSet<ChangeAt>,
+    pub recommended: BTreeSet<String>,
+    pub memory: Option<super::memory_model::MemoryEstimate>,
+    /// Components a rule could not judge (the profile does not state a fact it needs).
+    pub unknown: BTreeSet<String>,
+}
+
+/// Every rule that may apply, fired against the project's facts.
+pub(super) fn fire_rules(
+    profile: &Profile,
+    project: &Project,
+    catalogue: &Catalogue,
+) -> RulesFired {
     let mut facts = Facts::new(profile, project, catalogue);
     facts.memory = super::memory::estimate(&facts);
     let mut findings = Vec::new();
@@ -67,6 +82,39 @@ pub fn assess(profile: &Profile, project: &Project, catalogue: &Catalogue) -> As
             findings.push(fired.finding);
         }
     }
+    RulesFired {
+        findings,
+        changes,
+        recommended,
+        memory: facts.memory,
+        unknown,
+    }
+}
+
+/// The memory estimate as the JSON report carries it.
+pub(super) fn memory_out(m: &super::memory_model::MemoryEstimate) -> MemoryOut {
+    MemoryOut {
+        model: m.model.name.clone(),
+        params: m.model.params,
+        workload: m.workload.clone(),
+        need_bytes: m.need.0,
+        budget_bytes: m.budget.map(|b| b.0),
+        arithmetic: m.arithmetic.clone(),
+        device: m.device.clone(),
+    }
+}
+
+/// Judges a project whose markers are already applied.
+pub fn assess(profile: &Profile, project: &Project, catalogue: &Catalogue) -> Assessment {
+    let RulesFired {
+        mut findings,
+        mut changes,
+        recommended,
+        memory,
+        unknown,
+    } = fire_rules(profile, project, catalogue);
+    let mut facts = Facts::new(profile, project, catalogue);
+    facts.memory = memory;
     // The index's judgement after the rules', so a rule's summary of a package stays its
     // component's line where both say ok; the worst finding still wins.
     let from_index = super::wheels::judge(&facts, &catalogue.knowledge);
@@ -106,15 +154,8 @@ pub fn assess(profile: &Profile, project: &Project, catalogue: &Catalogue) -> As
             })
             .collect(),
         changes: distinct(changes),
-        memory: facts.memory.as_ref().map(|m| MemoryOut {
-            model: m.model.name.clone(),
-            params: m.model.params,
-            workload: m.workload.clone(),
-            need_bytes: m.need.0,
-            budget_bytes: m.budget.map(|b| b.0),
-            arithmetic: m.arithmetic.clone(),
-            device: m.device.clone(),
-        }),
+        memory: facts.memory.as_ref().map(memory_out),
+        recipes: Vec::new(),
         notes,
         suppressed: Vec::new(),
         knowledge: KnowledgeOut {

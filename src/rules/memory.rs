@@ -4,10 +4,10 @@
 use super::condition::{self, Trace, Truth};
 use super::facts::Facts;
 use super::grammar::Fit;
-use super::memory_model::MemoryEstimate;
 pub use super::memory_model::MemoryModel;
+use super::memory_model::{MemoryEstimate, Part, Shape, ShardStage, Wording, Workload};
 use crate::profile::Vendor;
-use crate::project::{ModelRef, SettingValue};
+use crate::project::{ModelRef, Project, SettingValue};
 use crate::size::ByteSize;
 
 /// The memory estimate of the facts' project on their machine, when the catalogue has a model.
@@ -20,14 +20,16 @@ impl MemoryModel {
     /// settings of its own config file (a project may hold a QLoRA and a full fine-tune recipe).
     pub fn estimate(&self, facts: &Facts) -> Option<MemoryEstimate> {
         let shards = self.shards(facts);
+        let offloaded = self.offloaded(facts);
         let mut worst: Option<MemoryEstimate> = None;
         for model in &facts.project.models {
-            let project = facts.project.scoped_to(&model.evidence.file);
+            let mut project = facts.project.scoped_to(&model.evidence.file);
+            self.follow_links(facts.project, &mut project);
             let scoped = Facts {
                 project: &project,
                 ..facts.clone()
             };
-            let Some(estimate) = self.estimate_for(model, &scoped, shards) else {
+            let Some(estimate) = self.estimate_for(model, &scoped, shards, &offloaded) else {
                 continue;
             };
             if worst.as_ref().is_none_or(|w| demand(&estimate) > demand(w)) {
@@ -37,14 +39,45 @@ impl MemoryModel {
         worst
     }
 
-    /// Over how many GPUs the weights and optimizer state are split (1 when they are not).
-    fn shards(&self, facts: &Facts) -> u32 {
-        let Some(sharding) = &self.sharding else {
-            return 1;
-        };
-        if condition::evaluate(&sharding.when, facts, &mut Trace::default()) != Truth::Yes {
-            return 1;
+    /// Adds to a model's scoped settings those of the configs its own settings name
+    /// (`deepspeed: ds_config.json`): DeepSpeed's micro-batch is the model's. A key the scoped
+    /// settings already set is not taken again.
+    fn follow_links(&self, whole: &Project, scoped: &mut Project) {
+        let named: Vec<String> = self
+            .config_links
+            .iter()
+            .flat_map(|key| scoped.setting(key))
+            .filter_map(|s| match &s.value {
+                SettingValue::Text(path) => Some(path.trim_start_matches("./").to_string()),
+                _ => None,
+            })
+            .collect();
+        if named.is_empty() {
+            return;
         }
+        let linked = |file: &str| {
+            named
+                .iter()
+                .any(|path| file == path || file.ends_with(&format!("/{path}")))
+        };
+        let have: std::collections::BTreeSet<String> =
+            scoped.settings.iter().map(|s| s.key.clone()).collect();
+        let added: Vec<_> = whole
+            .settings
+            .iter()
+            .filter(|s| linked(&s.evidence.file) && !have.contains(&s.key))
+            .cloned()
+            .collect();
+        scoped.settings.extend(added);
+    }
+
+    /// The sharding stage that holds and over how many GPUs it splits (`None` when the model
+    /// state is not split).
+    fn shards(&self, facts: &Facts) -> Option<(&ShardStage, u32)> {
+        let sharding = self.sharding.as_ref()?;
+        let stage = sharding.stages.iter().find(|stage| {
+            condition::evaluate(&stage.when, facts, &mut Trace::default()) == Truth::Yes
+        })?;
         let gpus = facts
             .profile
             .gpus
@@ -61,26 +94,66 @@ impl MemoryModel {
             })
             .max();
         // More processes than GPUs is its own finding; the memory is split over the GPUs there are.
-        processes.unwrap_or(gpus).min(gpus).max(1)
+        let shards = processes.unwrap_or(gpus).min(gpus);
+        (shards > 1).then_some((stage, shards))
     }
 
-    fn estimate_for(&self, model: &ModelRef, facts: &Facts, shards: u32) -> Option<MemoryEstimate> {
+    /// The parts of the model state a setting moves off the GPU, and where to.
+    fn offloaded(&self, facts: &Facts) -> Vec<(Part, String)> {
+        let Some(offload) = &self.offload else {
+            return Vec::new();
+        };
+        let mut moved = Vec::new();
+        for rule in &offload.moves {
+            let device = rule
+                .keys
+                .iter()
+                .flat_map(|key| facts.project.setting(key))
+                .find_map(|s| match &s.value {
+                    SettingValue::Text(t)
+                        if offload
+                            .to
+                            .iter()
+                            .any(|to| to.eq_ignore_ascii_case(t.trim())) =>
+                    {
+                        Some(t.trim().to_ascii_lowercase())
+                    }
+                    _ => None,
+                });
+            if let Some(device) = device
+                && !moved.iter().any(|(part, _)| *part == rule.part)
+            {
+                moved.push((rule.part, device));
+            }
+        }
+        moved
+    }
+
+    fn estimate_for(
+        &self,
+        model: &ModelRef,
+        facts: &Facts,
+        shards: Option<(&ShardStage, u32)>,
+        offloaded: &[(Part, String)],
+    ) -> Option<MemoryEstimate> {
         let model = model.clone();
         let workload = self.workloads.iter().find(|w| {
             w.when.as_ref().is_none_or(|when| {
                 condition::evaluate(when, facts, &mut Trace::default()) == Truth::Yes
             })
         })?;
+        let words = &self.wording;
         let (budget, device) = self.budget(facts);
         let Some(params) = model.params else {
             return Some(MemoryEstimate {
-                arithmetic: format!("{}: the model's size is unknown", model.name),
+                arithmetic: Wording::fill(&words.unknown_size, &[("model", model.name.clone())]),
                 model,
                 workload: workload.name.clone(),
                 need: ByteSize(0),
                 weights: ByteSize(0),
                 trainable: ByteSize(0),
                 activations: ByteSize(0),
+                state_on_gpu: ByteSize(0),
                 budget,
                 device,
                 fit: None,
@@ -92,36 +165,108 @@ impl MemoryModel {
             .unwrap_or_else(|| self.dtype(facts));
         let bytes = self.bytes_per_param.get(&dtype).copied().unwrap_or(2.0);
         let weights = params * bytes;
-        let trainable =
-            params * workload.trainable_fraction * workload.trainable_bytes.for_dtype(&dtype);
-        let activations = weights * workload.activations;
-        let split = f64::from(shards);
-        let need = ByteSize(
-            ((weights + trainable) / split + activations) as u64 + self.runtime_overhead.0,
-        );
-        let mut arithmetic = format!(
-            "{}: {} params × {bytes} bytes ({dtype}) = {} of weights",
-            model.name,
-            count(params),
-            ByteSize(weights as u64)
+        let trained = params * workload.trainable_fraction;
+        let trainable = trained * workload.trainable_bytes.for_dtype(&dtype);
+        let gradients = (trained * workload.gradient_bytes.for_dtype(&dtype)).min(trainable);
+        let state = [
+            (Part::Weights, weights),
+            (Part::Gradients, gradients),
+            (Part::Optimizer, trainable - gradients),
+        ];
+        let sharded_parts: &[Part] = shards.map_or(&[], |(stage, _)| &stage.shards);
+        let split = f64::from(shards.map_or(1, |(_, n)| n));
+        let moved = |part: Part| offloaded.iter().any(|(p, _)| *p == part);
+        let on_gpu: f64 = state
+            .iter()
+            .filter(|(part, _)| !moved(*part))
+            .map(|(part, size)| {
+                if sharded_parts.contains(part) {
+                    size / split
+                } else {
+                    *size
+                }
+            })
+            .sum();
+        let (activations, activation_words) = self.activations(workload, facts, params, weights);
+        let need = ByteSize((on_gpu + activations) as u64 + self.runtime_overhead.0);
+        let part_names = |parts: &mut dyn Iterator<Item = Part>| {
+            parts
+                .filter_map(|p| words.parts.get(&p).cloned())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut arithmetic = Wording::fill(
+            &words.weights,
+            &[
+                ("model", model.name.clone()),
+                ("params", count(params)),
+                ("bytes", bytes.to_string()),
+                ("dtype", dtype.clone()),
+                ("weights", ByteSize(weights as u64).to_string()),
+            ],
         );
         if trainable > 0.0 {
-            arithmetic += &format!(
-                "; + {} of trained parameters and optimizer state",
-                ByteSize(trainable as u64)
+            arithmetic += &Wording::fill(
+                &words.trainable,
+                &[("trainable", ByteSize(trainable as u64).to_string())],
             );
         }
-        if shards > 1 {
-            arithmetic += &format!(
-                "; sharded over {shards} GPUs: {} each",
-                ByteSize(((weights + trainable) / split) as u64)
+        if let Some((stage, n)) = shards {
+            let kept: Vec<Part> = stage
+                .shards
+                .iter()
+                .copied()
+                .filter(|p| !moved(*p))
+                .collect::<std::collections::BTreeSet<Part>>()
+                .into_iter()
+                .collect();
+            let each: f64 = state
+                .iter()
+                .filter(|(part, _)| kept.contains(part))
+                .map(|(_, size)| size / split)
+                .sum();
+            if !kept.is_empty() {
+                arithmetic += &Wording::fill(
+                    &words.sharded,
+                    &[
+                        ("stage", stage.name.clone()),
+                        ("shards", n.to_string()),
+                        ("sharded", ByteSize(each as u64).to_string()),
+                        ("parts", part_names(&mut kept.iter().copied())),
+                    ],
+                );
+            }
+        }
+        let mut devices: Vec<&str> = offloaded.iter().map(|(_, d)| d.as_str()).collect();
+        devices.dedup();
+        for device in devices {
+            let parts: Vec<Part> = offloaded
+                .iter()
+                .filter(|(_, d)| d == device)
+                .map(|(p, _)| *p)
+                .collect();
+            let size: f64 = state
+                .iter()
+                .filter(|(part, _)| parts.contains(part))
+                .map(|(_, size)| size)
+                .sum();
+            arithmetic += &Wording::fill(
+                &words.offloaded,
+                &[
+                    ("parts", part_names(&mut parts.iter().copied())),
+                    ("moved", ByteSize(size as u64).to_string()),
+                    ("device", device.to_ascii_uppercase()),
+                ],
             );
         }
-        arithmetic += &format!(
-            "; + {} of activations + {} runtime; {} ≈ {need}",
-            ByteSize(activations as u64),
-            self.runtime_overhead,
-            workload.name
+        arithmetic += &activation_words;
+        arithmetic += &Wording::fill(
+            &words.total,
+            &[
+                ("runtime", self.runtime_overhead.to_string()),
+                ("workload", workload.name.clone()),
+                ("need", need.to_string()),
+            ],
         );
         let fit = budget.map(|budget| {
             let ratio = need.0 as f64 / budget.0.max(1) as f64;
@@ -140,11 +285,97 @@ impl MemoryModel {
             weights: ByteSize(weights as u64),
             trainable: ByteSize(trainable as u64),
             activations: ByteSize(activations as u64),
+            state_on_gpu: ByteSize(on_gpu as u64),
             budget,
             device,
             arithmetic,
             fit,
         })
+    }
+
+    /// The activations of a training step and their arithmetic: Korthikanti et al.'s formula
+    /// when the config states the batch size and the sequence length, else the workload's share
+    /// of the weights.
+    fn activations(
+        &self,
+        workload: &Workload,
+        facts: &Facts,
+        params: f64,
+        weights: f64,
+    ) -> (f64, String) {
+        let words = &self.wording;
+        let share = || {
+            let size = weights * workload.activations;
+            let text = Wording::fill(
+                &words.activations_share,
+                &[("activations", ByteSize(size as u64).to_string())],
+            );
+            (size, text)
+        };
+        let Some(model) = self.activations.as_ref() else {
+            return share();
+        };
+        let number = |keys: &[String]| {
+            keys.iter()
+                .flat_map(|key| facts.project.setting(key))
+                .find_map(|s| match s.value {
+                    SettingValue::Number(n) if n >= 1.0 && n.is_finite() => Some(n),
+                    _ => None,
+                })
+        };
+        let (Some(batch), Some(sequence), Some(shape)) = (
+            number(&model.batch_settings),
+            number(&model.sequence_settings),
+            nearest_shape(&model.shapes, params),
+        ) else {
+            return share();
+        };
+        if workload.trainable_fraction <= 0.0 {
+            return share();
+        }
+        let checkpointed = model
+            .checkpointing_settings
+            .iter()
+            .flat_map(|key| facts.project.setting(key))
+            .any(|s| s.value == SettingValue::Bool(true));
+        let fused = model.fused_attention.as_ref().is_some_and(|fused| {
+            fused
+                .keys
+                .iter()
+                .flat_map(|key| facts.project.setting(key))
+                .any(|s| {
+                    let value = s.value.to_string();
+                    fused.values.iter().any(|v| v.eq_ignore_ascii_case(&value))
+                })
+        });
+        let attention = if fused { 0.0 } else { model.attention };
+        let sbh = sequence * batch * shape.hidden;
+        let per_layer =
+            sbh * (model.per_token_per_hidden + attention * shape.heads * sequence / shape.hidden);
+        let (size, template) = if checkpointed {
+            (
+                model.checkpointed_per_token_per_hidden * sbh * shape.layers + per_layer,
+                &words.activations_checkpointed,
+            )
+        } else {
+            (per_layer * shape.layers, &words.activations_formula)
+        };
+        let template = if fused {
+            template.replacen(')', &format!("{})", words.fused_attention), 1)
+        } else {
+            template.clone()
+        };
+        let text = Wording::fill(
+            &template,
+            &[
+                ("activations", ByteSize(size as u64).to_string()),
+                ("batch", trim(batch)),
+                ("sequence", trim(sequence)),
+                ("layers", trim(shape.layers)),
+                ("hidden", trim(shape.hidden)),
+            ],
+        );
+        (size, text)
     }
 
     fn dtype(&self, facts: &Facts) -> String {
@@ -232,6 +463,15 @@ fn count(params: f64) -> String {
 fn trim(value: f64) -> String {
     let text = format!("{value:.1}");
     text.strip_suffix(".0").unwrap_or(&text).to_string()
+}
+
+/// The listed transformer shape nearest in size to `params` (by ratio).
+fn nearest_shape(shapes: &[Shape], params: f64) -> Option<&Shape> {
+    let distance = |shape: &Shape| (shape.params / params).ln().abs();
+    shapes
+        .iter()
+        .filter(|s| s.params > 0.0)
+        .min_by(|a, b| distance(a).total_cmp(&distance(b)))
 }
 
 /// How demanding an estimate is: its fit first (an unknown size counts least), then its need.

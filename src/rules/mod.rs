@@ -18,6 +18,7 @@ mod memory;
 mod memory_model;
 mod pattern;
 mod prose;
+mod recipes;
 mod rule;
 mod selftest;
 mod template;
