@@ -9,6 +9,7 @@ use super::memory_model::{MemoryEstimate, Part, Shape, ShardStage, Wording, Work
 use crate::profile::Vendor;
 use crate::project::{ModelRef, Project, SettingValue};
 use crate::size::ByteSize;
+use crate::wording;
 
 /// The memory estimate of the facts' project on their machine, when the catalogue has a model.
 pub fn estimate(facts: &Facts) -> Option<MemoryEstimate> {
@@ -416,12 +417,12 @@ impl MemoryModel {
             let name = gpu
                 .name
                 .clone()
-                .unwrap_or_else(|| format!("{} GPU", gpu.vendor));
-            return (Some(memory), format!("the {name} has {memory}"));
+                .unwrap_or_else(|| wording::budget_unnamed_gpu(gpu.vendor));
+            return (Some(memory), wording::budget_gpu(name, memory));
         }
         if let Some(apple) = profile.gpus_of(Vendor::Apple).next() {
             let Some(unified) = apple.memory.or(profile.system.memory) else {
-                return (None, "the GPU's memory is unknown".to_string());
+                return (None, wording::budget_apple_unknown());
             };
             // A working set the profile states (a raised iogpu.wired_limit_mb, or one written by
             // hand) beats the rule of thumb.
@@ -433,20 +434,14 @@ impl MemoryModel {
             let budget = apple
                 .working_set
                 .unwrap_or(ByteSize((unified.0 as f64 * share) as u64));
-            return (
-                Some(budget),
-                format!("this GPU may use ≈ {budget} of the {unified}"),
-            );
+            return (Some(budget), wording::budget_apple(budget, unified));
         }
         match profile.system.memory {
             Some(ram) => {
                 let budget = ByteSize((ram.0 as f64 * self.ram_share) as u64);
-                (
-                    Some(budget),
-                    format!("on the CPU, ≈ {budget} of the {ram} of RAM"),
-                )
+                (Some(budget), wording::budget_cpu(budget, ram))
             }
-            None => (None, "this machine's memory is unknown".to_string()),
+            None => (None, wording::budget_unknown()),
         }
     }
 }
