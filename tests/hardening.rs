@@ -186,14 +186,25 @@ fn run_unprivileged(args: &[&std::ffi::OsStr], scratch: &Path) -> (Option<i32>, 
     use std::os::unix::process::CommandExt;
     let stdout = scratch.join("stdout");
     let stderr = scratch.join("stderr");
-    let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("mlcompat"));
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    let mut binary = assert_cmd::cargo::cargo_bin("mlcompat");
+    if root {
+        // The other user may not be able to reach the build folder (a checkout under a private
+        // folder): run a copy from the shared scratch folder.
+        let copy = scratch.join("mlcompat");
+        if std::fs::hard_link(&binary, &copy).is_err() {
+            std::fs::copy(&binary, &copy).unwrap();
+        }
+        binary = copy;
+    }
+    let mut command = std::process::Command::new(binary);
     command
         .args(args)
         .env("COLUMNS", "100")
         .stdout(std::fs::File::create(&stdout).unwrap())
         .stderr(std::fs::File::create(&stderr).unwrap());
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } == 0 {
+    if root {
         command.uid(65534).gid(65534);
     }
     let mut child = command.spawn().unwrap();
@@ -230,12 +241,15 @@ fn an_unreadable_project_folder_is_exit_2_with_the_reason() {
     let project = dir.path().join("project");
     write(&project.join("requirements.txt"), "bitsandbytes==0.41.1\n");
     std::fs::set_permissions(&project, std::fs::Permissions::from_mode(0o311)).unwrap();
+    // The other user may not reach the checkout's fixtures: a copy in the shared folder.
+    let profile = dir.path().join("m2.yaml");
+    std::fs::copy(M2, &profile).unwrap();
     let (code, stdout, stderr) = run_unprivileged(
         &[
             "check".as_ref(),
             project.as_os_str(),
             "--profile".as_ref(),
-            M2.as_ref(),
+            profile.as_os_str(),
         ],
         dir.path(),
     );
@@ -259,12 +273,15 @@ fn an_unreadable_sub_folder_is_noted() {
         std::fs::Permissions::from_mode(0o300),
     )
     .unwrap();
+    // The other user may not reach the checkout's fixtures: a copy in the shared folder.
+    let profile = dir.path().join("m2.yaml");
+    std::fs::copy(M2, &profile).unwrap();
     let (code, stdout, stderr) = run_unprivileged(
         &[
             "check".as_ref(),
             project.as_os_str(),
             "--profile".as_ref(),
-            std::fs::canonicalize(M2).unwrap().as_os_str(),
+            profile.as_os_str(),
             "--format".as_ref(),
             "json".as_ref(),
         ],
