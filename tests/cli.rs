@@ -4,6 +4,9 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
+mod common;
+use common::changes_of;
+
 const FOUNDING: &str = "fixtures/projects/qlora-founding";
 const UNPINNED: &str = "fixtures/projects/qlora-unpinned";
 const M2: &str = "fixtures/profiles/macbook-m2-8gb.yaml";
@@ -521,22 +524,6 @@ fn nothing_judged_or_partly_unknown_is_never_ok() {
     assert_eq!(status_of(&report, "transformers"), "ok");
     assert_eq!(status_of(&report, "some-package-no-rule-knows"), "unknown");
     assert_eq!(report["verdict"], "unknown");
-}
-
-fn changes_of(report: &Value) -> Vec<String> {
-    report["changes"]
-        .as_array()
-        .expect("changes is a list")
-        .iter()
-        .map(|c| {
-            format!(
-                "{}:{} {}",
-                c["file"].as_str().unwrap(),
-                c["line"],
-                c["change"].as_str().unwrap()
-            )
-        })
-        .collect()
 }
 
 const VLLM_CHECKOUT: &str = "fixtures/projects/own-distribution-vllm";

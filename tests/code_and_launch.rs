@@ -4,6 +4,9 @@
 use assert_cmd::Command;
 use serde_json::Value;
 
+mod common;
+use common::changes_of;
+
 const M2: &str = "fixtures/profiles/macbook-m2-8gb.yaml";
 const A100: &str = "fixtures/profiles/linux-a100-80gb.yaml";
 const CODE: &str = "fixtures/projects/code-cuda-no-manifest";
@@ -85,22 +88,6 @@ fn the_same_code_on_an_nvidia_linux_machine_needs_only_its_dependencies_declared
 }
 
 const LAUNCH: &str = "fixtures/projects/launch-torchrun";
-
-fn changes_of(report: &Value) -> Vec<String> {
-    report["changes"]
-        .as_array()
-        .expect("changes is a list")
-        .iter()
-        .map(|c| {
-            format!(
-                "{}:{} {}",
-                c["file"].as_str().unwrap(),
-                c["line"],
-                c["change"].as_str().unwrap()
-            )
-        })
-        .collect()
-}
 
 /// DESIGN.md: setting the process count to what the machine has is a modest change (⚠️).
 #[test]

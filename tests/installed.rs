@@ -6,23 +6,10 @@
 use assert_cmd::Command;
 use serde_json::Value;
 
+mod common;
+use common::Project;
+
 const CPU_TORCH: &str = "fixtures/environments/linux-a100-cpu-torch.yaml";
-
-/// A project folder holding one requirements.txt, removed when dropped.
-struct Project(tempfile::TempDir);
-
-impl Project {
-    fn with_requirements(lines: &[&str]) -> Project {
-        let dir = tempfile::tempdir().expect("a temporary folder");
-        std::fs::write(dir.path().join("requirements.txt"), lines.join("\n") + "\n")
-            .expect("requirements.txt is written");
-        Project(dir)
-    }
-
-    fn path(&self) -> &str {
-        self.0.path().to_str().expect("a UTF-8 path")
-    }
-}
 
 fn run(project: &Project, profile: &str, format: &str) -> std::process::Output {
     let cache = tempfile::tempdir().expect("a temporary folder");

@@ -4,24 +4,11 @@
 use assert_cmd::Command;
 use serde_json::Value;
 
+mod common;
+use common::{Project, changes_of};
+
 const M2: &str = "fixtures/profiles/macbook-m2-8gb.yaml";
 const A100: &str = "fixtures/profiles/linux-a100-80gb.yaml";
-
-/// A project folder holding one requirements.txt, removed when dropped.
-struct Project(tempfile::TempDir);
-
-impl Project {
-    fn with_requirements(lines: &[&str]) -> Project {
-        let dir = tempfile::tempdir().expect("a temporary folder");
-        std::fs::write(dir.path().join("requirements.txt"), lines.join("\n") + "\n")
-            .expect("requirements.txt is written");
-        Project(dir)
-    }
-
-    fn path(&self) -> &str {
-        self.0.path().to_str().expect("a UTF-8 path")
-    }
-}
 
 /// `check --format json` with an empty cache folder, so only the built-in snapshot is read.
 fn check(project: &Project, profile: &str) -> Value {
@@ -60,22 +47,6 @@ fn index_finding<'a>(report: &'a Value, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no index finding for {name} in {report:#}"))
 }
 
-fn changes(report: &Value) -> Vec<String> {
-    report["changes"]
-        .as_array()
-        .expect("changes")
-        .iter()
-        .map(|c| {
-            format!(
-                "{}:{} {}",
-                c["file"].as_str().unwrap(),
-                c["line"],
-                c["change"].as_str().unwrap()
-            )
-        })
-        .collect()
-}
-
 #[test]
 fn a_pin_without_a_wheel_for_the_python_fails_and_names_the_first_release_with_one() {
     let project = Project::with_requirements(&["torchvision==0.16.2"]);
@@ -93,7 +64,7 @@ fn a_pin_without_a_wheel_for_the_python_fails_and_names_the_first_release_with_o
             .starts_with("https://pypi.org/simple/ (package index as of 2026-12-02)")
     );
     assert_eq!(
-        changes(&report),
+        changes_of(&report),
         vec!["requirements.txt:1 `torchvision==0.16.2` -> `torchvision>=0.21.0`"]
     );
     assert_eq!(report["verdict"], "fail");
@@ -231,9 +202,9 @@ fn torch_pulled_in_by_peft_meets_the_driver_rules_and_says_what_pulls_it_in() {
     );
     // Nothing edits a line the project does not have: torch has none of its own.
     assert!(
-        changes(&report).iter().all(|c| !c.contains("torch")),
+        changes_of(&report).iter().all(|c| !c.contains("torch")),
         "{:?}",
-        changes(&report)
+        changes_of(&report)
     );
     // Only packages a rule can warn or fail about once installed are followed in: not numpy.
     assert!(
@@ -272,7 +243,7 @@ fn a_pair_pip_cannot_install_together_fails_with_the_pair_that_works() {
         "torchvision 0.16.2 requires torch==2.1.2; torchvision 0.18.0 pairs with torch 2.3.0"
     );
     assert_eq!(
-        changes(&report),
+        changes_of(&report),
         vec!["requirements.txt:2 `torchvision==0.16.2` -> `torchvision==0.18.0`"]
     );
     assert_eq!(report["verdict"], "fail");
