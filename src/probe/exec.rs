@@ -301,6 +301,22 @@ mod tests {
         path
     }
 
+    /// [`run_within`], started again while the kernel refuses the fresh script with "text file
+    /// busy": another test thread forking while the script was being written holds a copy of
+    /// the write handle until that child execs.
+    fn run_script(tool: &Path, args: &[&str], limit: Duration) -> Result<String, ExecError> {
+        let busy = std::io::Error::from_raw_os_error(libc::ETXTBSY).to_string();
+        for _ in 0..50 {
+            match run_within(tool.as_os_str(), args, limit) {
+                Err(ExecError::Spawn(_, why)) if why.contains(&busy) => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                result => return result,
+            }
+        }
+        run_within(tool.as_os_str(), args, limit)
+    }
+
     #[test]
     fn a_script_whose_grandchild_hangs_times_out_instead_of_blocking() {
         let dir = tempfile::tempdir().unwrap();
@@ -308,7 +324,7 @@ mod tests {
         // read blocked for the full minute.
         let tool = script(dir.path(), "hangs", "echo started\nsleep 60\necho never");
         let started = Instant::now();
-        let result = run_within(tool.as_os_str(), &[], Duration::from_millis(300));
+        let result = run_script(&tool, &[], Duration::from_millis(300));
         assert!(
             matches!(result, Err(ExecError::TimedOut(_, 300))),
             "{result:?}"
@@ -336,7 +352,7 @@ mod tests {
         let pid_file = dir.path().join("pid");
         let body = format!("sleep 60 &\necho $! > '{}'\nwait", pid_file.display());
         let tool = script(dir.path(), "spawns", &body);
-        let result = run_within(tool.as_os_str(), &[], Duration::from_millis(300));
+        let result = run_script(&tool, &[], Duration::from_millis(300));
         assert!(matches!(result, Err(ExecError::TimedOut(..))), "{result:?}");
         let pid = std::fs::read_to_string(&pid_file).unwrap();
         let pid = pid.trim();
@@ -354,7 +370,7 @@ mod tests {
     fn a_failing_tool_reports_its_stderr() {
         let dir = tempfile::tempdir().unwrap();
         let tool = script(dir.path(), "fails", "echo 'NVML: no devices' >&2\nexit 1");
-        let error = run_within(tool.as_os_str(), &[], Duration::from_secs(5)).unwrap_err();
+        let error = run_script(&tool, &[], Duration::from_secs(5)).unwrap_err();
         assert!(matches!(&error, ExecError::Failed { stderr, .. } if stderr == "NVML: no devices"));
     }
 
@@ -362,7 +378,7 @@ mod tests {
     fn output_that_is_not_text_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
         let tool = script(dir.path(), "binary", "printf '\\377\\376garbage'");
-        let error = run_within(tool.as_os_str(), &[], Duration::from_secs(5)).unwrap_err();
+        let error = run_script(&tool, &[], Duration::from_secs(5)).unwrap_err();
         assert!(matches!(error, ExecError::NotText(_)), "{error:?}");
     }
 
