@@ -9,13 +9,13 @@
 //! Only declared packages are looked up, and the knowledge parses only those: a project of ten
 //! packages reads ten small files, not the snapshot.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 use pep440_rs::{Operator, Version, VersionSpecifiers};
 use pep508_rs::VersionOrUrl;
 use version_ranges::Ranges;
 
-use super::catalogue::{Catalogue, LoadedRule};
+use super::catalogue::Catalogue;
 use super::changes::resolve_changes;
 use super::facts::{Facts, judged_python_version};
 use super::rule::Change;
@@ -346,25 +346,22 @@ pub fn add_implied(project: &mut Project, profile: &Profile, catalogue: &Catalog
     };
     // Only packages a rule can warn or fail about once installed (drivers, backends, kernels):
     // every dependency pip installs would bury the report.
-    // The rules by the names they need, looked up once per requirement line.
-    let mut by_need: HashMap<&str, Vec<&LoadedRule>> = HashMap::new();
-    let mut by_pattern: Vec<(&str, &LoadedRule)> = Vec::new();
-    for rule in &catalogue.rules {
+    let mut judged_names: HashSet<&str> = HashSet::new();
+    let mut judged_patterns: Vec<&str> = Vec::new();
+    for rule in catalogue.rules.iter().filter(|rule| rule.judges_running()) {
         for need in rule.needs.iter().flatten() {
             if need.contains('*') {
-                by_pattern.push((need, rule));
+                judged_patterns.push(need);
             } else {
-                by_need.entry(need).or_default().push(rule);
+                judged_names.insert(need);
             }
         }
     }
     let judged_by_a_rule = |name: &str| {
-        by_need
-            .get(name)
-            .is_some_and(|rules| rules.iter().any(|rule| rule.judges_running()))
-            || by_pattern
+        judged_names.contains(name)
+            || judged_patterns
                 .iter()
-                .any(|(need, rule)| super::pattern::glob(need, name) && rule.judges_running())
+                .any(|pattern| super::pattern::glob(pattern, name))
     };
     let mut known: HashSet<String> = project
         .packages
