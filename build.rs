@@ -2,9 +2,9 @@
 //! (`fixtures/profiles/*.yaml`) into the binary, so mlcompat needs no files at run time.
 //!
 //! The rule files are parsed here, once, at build time: a file that is not valid YAML fails the
-//! build with its line. What `check` loads is a compact JSON form of them, without the rules'
-//! test cases (which only `rules test` needs), because reading YAML at every run cost most of
-//! `check`'s time. The YAML texts are embedded too, for `rules test`, `lint` and `show`.
+//! build with its line. What `check` loads is a compact form of them as Rust data, without the
+//! rules' test cases (which only `rules test` needs), because reading YAML at every run cost
+//! most of `check`'s time, and parsing even JSON at every run a tenth of it. The YAML texts are embedded too, for `rules test`, `lint` and `show`.
 
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -18,12 +18,12 @@ fn main() {
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));
     let rules = yaml_files(&root, "rules");
     embed(&rules, &out.join("builtin_rules.rs"));
-    compact(&rules, &out.join("builtin_rules.json"));
+    compact(&rules, &out);
     embed(
         &yaml_files(&root, "fixtures/profiles"),
         &out.join("test_profiles.rs"),
     );
-    embed_index_snapshot(Path::new(&out).join("index_snapshot.rs"));
+    embed_index_snapshot(&out);
     wording(&root.join("wording/engine.yaml"), &out.join("wording.rs"));
 }
 
@@ -93,9 +93,11 @@ fn placeholders(key: &str, message: &str) -> Vec<String> {
     found
 }
 
-/// Writes `&[(stem, include_str!(file))]` for `index/snapshot/*.txt`, sorted by stem so that
-/// `src/index/knowledge.rs` finds a package by binary search and parses only that one.
-fn embed_index_snapshot(target: std::path::PathBuf) {
+/// Writes the snapshot `index/snapshot/*.txt` for `src/index/knowledge.rs`: the files' stems
+/// end to end (`snapshot_names.txt`), their texts end to end (`snapshot_texts.txt`), and
+/// `index_snapshot.rs`, `&[(name range, text range)]` sorted by stem, so that a package is found
+/// by binary search over a few kilobytes of names and only its own text is read.
+fn embed_index_snapshot(out: &Path) {
     let dir = "index/snapshot";
     println!("cargo::rerun-if-changed={dir}");
     let root = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
@@ -111,18 +113,18 @@ fn embed_index_snapshot(target: std::path::PathBuf) {
         })
         .unwrap_or_default();
     stems.sort();
+    let (mut names, mut texts) = (StringTable::default(), StringTable::default());
     let mut code = String::from("&[\n");
     for stem in stems {
         let path = Path::new(&root).join(dir).join(format!("{stem}.txt"));
-        writeln!(
-            code,
-            "    ({stem:?}, include_str!({:?})),",
-            path.display().to_string()
-        )
-        .expect("writing to a String cannot fail");
+        let text = std::fs::read_to_string(&path).expect("snapshot files are readable");
+        let (name, text) = (names.add(&stem), texts.add(&text));
+        writeln!(code, "    ({name:?}, {text:?}),").expect("writing to a String cannot fail");
     }
     code.push(']');
-    std::fs::write(target, code).expect("OUT_DIR is writable");
+    std::fs::write(out.join("index_snapshot.rs"), code).expect("OUT_DIR is writable");
+    std::fs::write(out.join("snapshot_names.txt"), names.text).expect("OUT_DIR is writable");
+    std::fs::write(out.join("snapshot_texts.txt"), texts.text).expect("OUT_DIR is writable");
 }
 
 /// The YAML files of `dir`, sorted by name.
@@ -172,10 +174,53 @@ const PROSE: [&str; 7] = [
     "title", "summary", "problem", "impact", "solution", "source", "verified",
 ];
 
-/// Writes `[{file, rules: [{line, rule, prose}], ...the file's other keys}]` as one JSON
-/// document.
-fn compact(files: &[PathBuf], target: &Path) {
-    let mut documents = Vec::new();
+/// Strings laid end to end in one text, each named by its byte range: generated data that
+/// refers to them holds plain numbers, so loading it needs no relocation, and the strings a run
+/// reads sit together instead of scattered among the large ones it does not.
+#[derive(Default)]
+struct StringTable {
+    text: String,
+    seen: std::collections::HashMap<String, (usize, usize)>,
+}
+
+impl StringTable {
+    /// The range of `value` in the table, adding it the first time.
+    fn add(&mut self, value: &str) -> (usize, usize) {
+        if let Some(range) = self.seen.get(value) {
+            return *range;
+        }
+        let range = (self.text.len(), self.text.len() + value.len());
+        self.text.push_str(value);
+        self.seen.insert(value.to_string(), range);
+        range
+    }
+}
+
+/// The built-in rule files as build.rs compacts them for `check` (see src/rules/builtin.rs):
+/// each rule's id, line, needs, setting keys, component, status and title as plain values, and
+/// its condition and texts as JSON left for the rules a project needs. Nothing is parsed when
+/// `check` starts.
+#[derive(Default)]
+struct Compact {
+    /// The generated Rust (`FILES`, `RULES`, `LISTS`).
+    files: String,
+    rules: String,
+    lists: Vec<(usize, usize)>,
+    /// Short strings: ids, names, keys, titles.
+    names: StringTable,
+    /// The rules' JSON and the files' other keys.
+    json: StringTable,
+}
+
+/// A string value of a JSON object, or `""`.
+fn text(value: Option<&Value>) -> &str {
+    value.and_then(Value::as_str).unwrap_or_default()
+}
+
+/// Writes [`Compact`]'s Rust to `out/builtin_compact.rs`, its tables beside it.
+fn compact(files: &[PathBuf], out: &Path) {
+    let mut compact = Compact::default();
+    let mut rules = 0;
     for path in files {
         let name = format!(
             "rules/{}",
@@ -184,51 +229,114 @@ fn compact(files: &[PathBuf], target: &Path) {
         let text = std::fs::read_to_string(path).expect("rule files are readable");
         let file: RuleFile = serde_saphyr::from_str(&text)
             .unwrap_or_else(|e| panic!("{name} is not a valid rule file: {e}"));
-        let mut document: Map<String, Value> = serde_saphyr::from_str::<Option<_>>(&text)
+        let mut shared: Map<String, Value> = serde_saphyr::from_str::<Option<_>>(&text)
             .unwrap_or_else(|e| panic!("{name} is not a valid rule file: {e}"))
             .unwrap_or_default();
-        let rules: Vec<Value> = file
-            .rules
-            .into_iter()
-            .map(|spanned| {
-                let mut rule = spanned.value;
-                rule.remove("tests");
-                let prose: Map<String, Value> = PROSE
-                    .iter()
-                    .filter_map(|key| Some((key.to_string(), rule.remove(*key)?)))
-                    .collect();
-                let each = strings(rule.get("for_each"));
-                let needs = rule.get("when").and_then(|when| needs(when, &each));
-                let mut keys = Vec::new();
-                if let Some(when) = rule.get("when") {
-                    setting_keys(when, &each, &mut keys);
-                }
-                for change in rule
-                    .get("changes")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                {
-                    if let Some(key) = change.pointer("/set/key").and_then(Value::as_str) {
-                        add_key(key, &each, &mut keys);
-                    }
-                }
-                serde_json::json!({
-                    "line": spanned.referenced.line(),
-                    "id": rule.get("id"),
-                    "needs": needs,
-                    "keys": keys,
-                    "rule": rule,
-                    "prose": prose,
-                })
-            })
-            .collect();
-        document.insert("file".to_string(), Value::String(name));
-        document.insert("rules".to_string(), Value::Array(rules));
-        documents.push(Value::Object(document));
+        shared.remove("rules");
+        let shared = if shared.is_empty() {
+            String::new()
+        } else {
+            serde_json::to_string(&shared).expect("JSON values serialize")
+        };
+        let first = rules;
+        for spanned in file.rules {
+            let line = spanned.referenced.line();
+            compact.rule(&name, line, spanned.value);
+            rules += 1;
+        }
+        let file_name = compact.names.add(&name);
+        let shared = compact.json.add(&shared);
+        writeln!(
+            compact.files,
+            "BuiltinFile {{ file: Name{file_name:?}, shared: Json{shared:?}, rules: {first}..{rules} }},"
+        )
+        .expect("writing to a String cannot fail");
     }
-    let json = serde_json::to_string(&documents).expect("JSON values serialize");
-    std::fs::write(target, json).expect("OUT_DIR is writable");
+    let lists: Vec<String> = compact
+        .lists
+        .iter()
+        .map(|range| format!("Name{range:?}"))
+        .collect();
+    let code = format!(
+        "/// The built-in rule files.\npub(super) const FILES: &[BuiltinFile] = &[\n{}];\n\
+         /// Their rules, in file order.\npub(super) const RULES: &[BuiltinRule] = &[\n{}];\n\
+         /// The lists rules refer to by range (needs, keys).\nconst LISTS: &[Name] = &[{}];\n",
+        compact.files,
+        compact.rules,
+        lists.join(", ")
+    );
+    std::fs::write(out.join("builtin_compact.rs"), code).expect("OUT_DIR is writable");
+    std::fs::write(out.join("builtin_names.txt"), &compact.names.text)
+        .expect("OUT_DIR is writable");
+    std::fs::write(out.join("builtin_json.txt"), &compact.json.text).expect("OUT_DIR is writable");
+}
+
+impl Compact {
+    /// One `BuiltinRule { .. }`.
+    fn rule(&mut self, file: &str, line: u64, mut rule: Map<String, Value>) {
+        rule.remove("tests");
+        let prose: Map<String, Value> = PROSE
+            .iter()
+            .filter_map(|key| Some((key.to_string(), rule.remove(*key)?)))
+            .collect();
+        let each = strings(rule.get("for_each"));
+        let needs = rule.get("when").and_then(|when| needs(when, &each));
+        let mut keys = Vec::new();
+        if let Some(when) = rule.get("when") {
+            setting_keys(when, &each, &mut keys);
+        }
+        for change in rule
+            .get("changes")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(key) = change.pointer("/set/key").and_then(Value::as_str) {
+                add_key(key, &each, &mut keys);
+            }
+        }
+        let status = match text(rule.get("status")) {
+            "ok" => "Ok",
+            "warn" => "Warn",
+            "fail" => "Fail",
+            "unknown" => "Unknown",
+            other => panic!("{file}:{line}: `{other}` is not a status"),
+        };
+        // Rules about what pip can install (`partial: ignore`) and `ok` rules say nothing about
+        // how a package runs once installed.
+        let judges_running = status != "Ok" && text(rule.get("partial")) != "ignore";
+        let needs = match needs {
+            Some(names) => format!("Some(List{:?})", self.list(&names)),
+            None => "None".to_string(),
+        };
+        let keys = self.list(&keys);
+        let id = self.names.add(text(rule.get("id")));
+        let component = self.names.add(text(rule.get("component")));
+        let title = self.names.add(text(prose.get("title")));
+        let rule_json = self
+            .json
+            .add(&serde_json::to_string(&rule).expect("JSON values serialize"));
+        let prose_json = self
+            .json
+            .add(&serde_json::to_string(&prose).expect("JSON values serialize"));
+        writeln!(
+            self.rules,
+            "BuiltinRule {{ line: {line}, id: Name{id:?}, needs: {needs}, keys: List{keys:?}, \
+             component: Name{component:?}, status: Status::{status}, title: Name{title:?}, \
+             judges_running: {judges_running}, rule: Json{rule_json:?}, prose: Json{prose_json:?} }},"
+        )
+        .expect("writing to a String cannot fail");
+    }
+
+    /// The range of `LISTS` that holds `items`.
+    fn list(&mut self, items: &[String]) -> (usize, usize) {
+        let start = self.lists.len();
+        for item in items {
+            let range = self.names.add(item);
+            self.lists.push(range);
+        }
+        (start, self.lists.len())
+    }
 }
 
 fn strings(value: Option<&Value>) -> Vec<String> {

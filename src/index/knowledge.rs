@@ -11,18 +11,30 @@ use super::format;
 use super::package::Package;
 use crate::source;
 
-/// The snapshot files, `(stem, text)` sorted by stem, from `index/snapshot/*.txt` (see build.rs).
-const SNAPSHOT: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/index_snapshot.rs"));
+/// The snapshot files' stems, end to end (see build.rs's `embed_index_snapshot`).
+const SNAPSHOT_NAMES: &str = include_str!(concat!(env!("OUT_DIR"), "/snapshot_names.txt"));
+/// Their texts, end to end.
+const SNAPSHOT_TEXTS: &str = include_str!(concat!(env!("OUT_DIR"), "/snapshot_texts.txt"));
+/// A byte range of one of the texts above.
+type Span = (usize, usize);
+/// The snapshot files, `(stem, text)` as byte ranges of the two texts above, sorted by stem.
+const SNAPSHOT: &[(Span, Span)] = include!(concat!(env!("OUT_DIR"), "/index_snapshot.rs"));
+
+/// The stem of a snapshot entry.
+fn snapshot_name(&((start, end), _): &(Span, Span)) -> &'static str {
+    SNAPSHOT_NAMES.get(start..end).unwrap_or_default()
+}
 
 /// The stem of the file describing the snapshot as a whole (`as-of`, `source`, counts).
 const SNAPSHOT_FILE: &str = "_snapshot";
 
 /// The built-in snapshot's text for a normalized package name, found by binary search.
 fn snapshot_text(stem: &str) -> Option<&'static str> {
-    SNAPSHOT
-        .binary_search_by(|(name, _)| (*name).cmp(stem))
-        .ok()
-        .map(|i| SNAPSHOT[i].1)
+    let at = SNAPSHOT
+        .binary_search_by(|entry| snapshot_name(entry).cmp(stem))
+        .ok()?;
+    let (_, (start, end)) = SNAPSHOT[at];
+    SNAPSHOT_TEXTS.get(start..end)
 }
 
 /// A `key value` line of a summary file (`as-of 2026-12-02`).
@@ -41,7 +53,7 @@ pub fn snapshot_as_of() -> Option<&'static str> {
 pub fn snapshot_len() -> usize {
     SNAPSHOT
         .iter()
-        .filter(|(name, _)| !name.starts_with('_'))
+        .filter(|entry| !snapshot_name(entry).starts_with('_'))
         .count()
 }
 

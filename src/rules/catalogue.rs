@@ -9,10 +9,9 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+use super::builtin::{self, BuiltinRule};
 use super::compile;
 use std::sync::OnceLock;
-
-use serde_json::value::RawValue;
 
 use super::grammar::{RawCore, RawRule, RuleTest};
 use super::memory_model::MemoryModel;
@@ -26,9 +25,6 @@ use crate::source::{self, SourceError};
 /// The built-in rule files, `(name, text)`, from `rules/*.yaml` (see build.rs).
 const BUILTIN: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 
-/// The same files as build.rs compacted them for `check`: JSON, without test cases.
-const BUILTIN_COMPACT: &str = include_str!(concat!(env!("OUT_DIR"), "/builtin_rules.json"));
-
 /// One rule file. Every key is optional so data can be split by topic.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -37,38 +33,6 @@ struct RuleFile {
     rules: Vec<Spanned<RawRule>>,
     #[serde(flatten)]
     shared: SharedData,
-}
-
-/// A built-in rule file in build.rs's compact form.
-#[derive(Deserialize)]
-struct CompactFile<'a> {
-    file: String,
-    #[serde(borrow)]
-    rules: Vec<CompactRule<'a>>,
-    #[serde(default)]
-    aliases: BTreeMap<String, String>,
-    #[serde(default)]
-    recommendations: Vec<Recommendation>,
-    #[serde(default)]
-    memory_model: Option<MemoryModel>,
-    #[serde(default)]
-    recipes: Option<RecipeModel>,
-}
-
-#[derive(Deserialize)]
-struct CompactRule<'a> {
-    line: u64,
-    id: String,
-    /// The packages one of which a project must declare for the rule to apply.
-    needs: Option<Vec<String>>,
-    /// The setting keys it tests or sets.
-    keys: Vec<String>,
-    /// What the engine evaluates, compiled when a project first needs it.
-    #[serde(borrow)]
-    rule: &'a RawValue,
-    /// The rule's texts, left unparsed until it fires.
-    #[serde(borrow)]
-    prose: &'a RawValue,
 }
 
 /// What a rule file holds besides rules.
@@ -117,8 +81,8 @@ pub struct LoadedRule {
     /// The compiled rule (`None` if the compact form does not compile, which `rules lint` on
     /// the same files rules out).
     compiled: OnceLock<Option<Rule>>,
-    /// The compact form's JSON of the rule, and of its texts, until compiled.
-    deferred: Option<(&'static RawValue, &'static RawValue)>,
+    /// The built-in rule's compact form, until compiled.
+    deferred: Option<&'static BuiltinRule>,
     /// The packages one of which a project must declare for the rule to apply; `None` when it
     /// may apply to any project. Entries with `*` are patterns.
     pub needs: Option<Vec<String>>,
@@ -196,29 +160,31 @@ impl Catalogue {
     /// The built-in rules as `check` needs them: from build.rs's compact form, without their
     /// test cases.
     pub fn builtin() -> Result<Catalogue, SourceError> {
-        let files: Vec<CompactFile> = serde_json::from_str(BUILTIN_COMPACT)
-            .map_err(|e| SourceError::new(Path::new("rules"), format!("built-in rules: {e}")))?;
         let mut catalogue = Catalogue::default();
-        for file in files {
-            for compact in file.rules {
-                catalogue.rules.push(LoadedRule {
-                    id: compact.id,
+        for file in builtin::FILES {
+            let rules = builtin::RULES.get(file.rules.clone()).unwrap_or_default();
+            catalogue.rules.extend(rules.iter().map(|compact| {
+                LoadedRule {
+                    id: compact.id.get().to_string(),
                     compiled: OnceLock::new(),
-                    deferred: Some((compact.rule, compact.prose)),
-                    needs: compact.needs,
-                    keys: compact.keys,
+                    deferred: Some(compact),
+                    needs: compact
+                        .needs
+                        .map(|needs| needs.get().map(ToString::to_string).collect()),
+                    keys: compact.keys.get().map(ToString::to_string).collect(),
                     tests: Vec::new(),
                     problems: Vec::new(),
-                    file: file.file.clone(),
+                    file: file.file.get().to_string(),
                     line: compact.line,
-                });
+                }
+            }));
+            let shared = file.shared.get();
+            if !shared.is_empty() {
+                let shared: SharedData = serde_json::from_str(shared).map_err(|e| {
+                    SourceError::new(Path::new(file.file.get()), format!("built-in rules: {e}"))
+                })?;
+                catalogue.share(shared);
             }
-            catalogue.share(SharedData {
-                aliases: file.aliases,
-                recommendations: file.recommendations,
-                memory_model: file.memory_model,
-                recipes: file.recipes,
-            });
         }
         Ok(catalogue)
     }
@@ -432,9 +398,9 @@ impl LoadedRule {
     pub fn rule(&self) -> Option<&Rule> {
         self.compiled
             .get_or_init(|| {
-                let (core, prose) = self.deferred?;
-                let core: RawCore = serde_json::from_str(core.get()).ok()?;
-                compile::core(core, LazyProse::deferred(prose)).rule
+                let compact = self.deferred?;
+                let core: RawCore = serde_json::from_str(compact.rule.get()).ok()?;
+                compile::core(core, LazyProse::deferred(compact.prose.get())).rule
             })
             .as_ref()
     }
@@ -442,44 +408,24 @@ impl LoadedRule {
     /// Whether the rule can warn or fail about how the package runs, not only whether it
     /// installs: its status is not `ok` and it judges installs too (`partial: ignore` marks
     /// rules about what pip can install). The packages such rules name are the ones worth
-    /// following into `Requires-Dist` (torch pulled in by peft meets the driver rules). Read
-    /// from the compact form without compiling the rule.
+    /// following into `Requires-Dist` (torch pulled in by peft meets the driver rules).
     pub fn judges_running(&self) -> bool {
-        #[derive(Deserialize)]
-        struct Core {
-            status: Status,
-            #[serde(default)]
-            partial: Option<String>,
-        }
-        if let Some((core, _)) = self.deferred.filter(|_| self.compiled.get().is_none()) {
-            return serde_json::from_str::<Core>(core.get()).is_ok_and(|core| {
-                core.status != Status::Ok && core.partial.as_deref() != Some("ignore")
-            });
+        if let Some(compact) = self.deferred {
+            return compact.judges_running;
         }
         self.rule().is_some_and(|rule| {
             rule.status != Status::Ok && rule.partial != super::rule::Partial::Ignore
         })
     }
 
-    /// The rule's component, status and title as written, for `rules list`: read from the
-    /// compact form without compiling the rule.
+    /// The rule's component, status and title as written, for `rules list` (for a built-in
+    /// rule, without compiling it).
     pub fn listing(&self) -> Option<Listing> {
-        #[derive(Deserialize)]
-        struct Core {
-            component: String,
-            status: Status,
-        }
-        #[derive(Deserialize)]
-        struct Title {
-            title: String,
-        }
-        if let Some((core, prose)) = self.deferred.filter(|_| self.compiled.get().is_none()) {
-            let core: Core = serde_json::from_str(core.get()).ok()?;
-            let title: Title = serde_json::from_str(prose.get()).ok()?;
+        if let Some(compact) = self.deferred {
             return Some(Listing {
-                component: core.component,
-                status: core.status,
-                title: title.title,
+                component: compact.component.get().to_string(),
+                status: compact.status,
+                title: compact.title.get().to_string(),
             });
         }
         let rule = self.rule()?;

@@ -5,7 +5,9 @@
 //! into the typed [`rule`]s the [`catalogue`] holds; [`engine`] evaluates them against the
 //! [`facts`] ([`condition`] in four-valued logic, [`memory`] for the memory model), fills their
 //! [`template`]s, points their [`changes`] at lines, and [`fold`]s findings into components.
+//! The built-in rules come [`builtin`], compacted by build.rs.
 
+mod builtin;
 mod catalogue;
 mod changes;
 mod compile;

@@ -28,8 +28,8 @@ pub struct Prose {
 /// cost more than all the judging).
 #[derive(Clone, Debug)]
 pub struct LazyProse {
-    /// The texts as build.rs's compact JSON holds them, until they are needed.
-    deferred: Option<&'static serde_json::value::RawValue>,
+    /// The texts as JSON in build.rs's compact form, until they are needed.
+    deferred: Option<&'static str>,
     compiled: std::sync::OnceLock<Prose>,
 }
 
@@ -43,7 +43,7 @@ impl LazyProse {
     }
 
     /// Texts to compile on first use.
-    pub fn deferred(json: &'static serde_json::value::RawValue) -> LazyProse {
+    pub fn deferred(json: &'static str) -> LazyProse {
         LazyProse {
             deferred: Some(json),
             compiled: std::sync::OnceLock::new(),
@@ -55,7 +55,7 @@ impl LazyProse {
         self.compiled.get_or_init(|| {
             let raw = self
                 .deferred
-                .and_then(|json| serde_json::from_str(json.get()).ok())
+                .and_then(|json| serde_json::from_str(json).ok())
                 .unwrap_or_default();
             Prose::compile(&raw).0
         })
