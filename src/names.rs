@@ -5,6 +5,16 @@
 /// PEP 503: lower case, runs of `-`, `_` and `.` become one `-`; leading and trailing
 /// separators and whitespace are dropped.
 pub fn normalize(name: &str) -> String {
+    // Most names are written normalized already (`torch`, `flash-attn`): copy them.
+    let bytes = name.as_bytes();
+    let plain = |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+    if bytes.first().is_some_and(plain)
+        && bytes.last().is_some_and(plain)
+        && bytes.iter().all(|b| plain(b) || *b == b'-')
+        && !name.contains("--")
+    {
+        return name.to_string();
+    }
     let mut out = String::with_capacity(name.len());
     let mut pending_dash = false;
     for c in name.trim().chars() {
@@ -34,5 +44,9 @@ mod tests {
         assert_eq!(normalize("PyYAML"), "pyyaml");
         assert_eq!(normalize(" torch "), "torch");
         assert_eq!(normalize("_private_"), "private");
+        assert_eq!(normalize("flash-attn"), "flash-attn");
+        assert_eq!(normalize("a--b"), "a-b");
+        assert_eq!(normalize("-a"), "a");
+        assert_eq!(normalize("Ärger"), "ärger");
     }
 }

@@ -138,15 +138,16 @@ pub fn read(text: &str) -> Result<Package, FormatError> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let (key, rest) = line.split_once(' ').unwrap_or((line, ""));
+        let (key, rest) = split_space(line);
         match key {
             "name" => package.name = rest.to_string(),
             "source" => package.source = rest.to_string(),
             "as-of" => package.as_of = rest.to_string(),
             "tag" => {
-                let (index, tag) = rest
-                    .split_once(' ')
-                    .ok_or_else(|| bad(number, "a tag line needs a number and a tag"))?;
+                let (index, tag) = split_space(rest);
+                if tag.is_empty() {
+                    return Err(bad(number, "a tag line needs a number and a tag"));
+                }
                 if index.parse::<usize>().ok() != Some(tags.len()) {
                     return Err(bad(number, "tags must be numbered 0, 1, 2, ... in order"));
                 }
@@ -154,7 +155,7 @@ pub fn read(text: &str) -> Result<Package, FormatError> {
             }
             "release" => package.releases.push(release(rest, &tags, number)?),
             "metadata" | "requires" => {
-                let (version, requirement) = rest.split_once(' ').unwrap_or((rest, ""));
+                let (version, requirement) = split_space(rest);
                 let version = Version::from_str(version)
                     .map_err(|e| bad(number, &format!("bad version: {e}")))?;
                 let Some(last) = package.releases.last_mut().filter(|r| r.version == version)
@@ -190,16 +191,18 @@ fn release(rest: &str, tags: &[Arc<str>], number: usize) -> Result<Release, Form
         line: number,
         message,
     };
-    let mut fields = rest.split(' ');
-    let version = fields.next().unwrap_or("");
+    let (version, rest) = split_space(rest);
     let version = Version::from_str(version).map_err(|e| bad(format!("bad version: {e}")))?;
     let mut release = Release::new(version);
-    match fields.next() {
-        Some("-") => {}
-        Some(date) if is_date(date) => release.uploaded = Some(date.to_string()),
+    let (date, mut rest) = split_space(rest);
+    match date {
+        "-" => {}
+        date if is_date(date) => release.uploaded = Some(date.to_string()),
         _ => return Err(bad("a release needs an upload date or `-`".to_string())),
     }
-    for field in fields {
+    while !rest.is_empty() {
+        let (field, after) = split_space(rest);
+        rest = after;
         if let Some(python) = field.strip_prefix("python=") {
             release.requires_python = Some(python.to_string());
         } else if let Some(list) = field.strip_prefix("wheels=") {
@@ -222,6 +225,16 @@ fn release(rest: &str, tags: &[Arc<str>], number: usize) -> Result<Release, Form
         }
     }
     Ok(release)
+}
+
+/// The text before the first space and the text after it (`""` when there is none). A byte
+/// loop: the fields are a few bytes long, where setting up a searcher costs more than the search,
+/// and a package's file has hundreds of lines.
+fn split_space(text: &str) -> (&str, &str) {
+    match text.bytes().position(|b| b == b' ') {
+        Some(at) => (&text[..at], &text[at + 1..]),
+        None => (text, ""),
+    }
 }
 
 /// `YYYY-MM-DD`.
