@@ -154,3 +154,46 @@ fn the_terminal_shows_one_compact_table_and_details_with_v() {
         "{verbose}"
     );
 }
+
+#[test]
+fn markdown_and_github_reports_list_the_recipes_too() {
+    let profile = "fixtures/profiles/macbook-m2-8gb.yaml";
+    let project = "fixtures/projects/recipes-examples";
+    let markdown = run(&[
+        "check",
+        project,
+        "--profile",
+        profile,
+        "--format",
+        "markdown",
+    ]);
+    let section = markdown
+        .split("\n## Recipes\n")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no Recipes section:\n{markdown}"));
+    assert!(
+        section.starts_with("\n1 of 5 recipes run on this machine"),
+        "{section}"
+    );
+    let rows: Vec<&str> = section
+        .lines()
+        .filter(|line| line.starts_with("| ") && line.contains(".yml:"))
+        .collect();
+    assert_eq!(rows.len(), 5, "{section}");
+    // The one that runs comes first, named by file and line.
+    assert!(
+        rows[0].starts_with("| ✅ | examples/tinyllama/lora.yml:"),
+        "{}",
+        rows[0]
+    );
+    assert!(
+        rows[1..].iter().all(|row| row.starts_with("| ❌ ")),
+        "{rows:#?}"
+    );
+    let github = run(&["check", project, "--profile", profile, "--format", "github"]);
+    assert!(
+        github.lines().any(|line| line
+            == "mlcompat: 1 of 5 recipes run on this machine; those that do are listed first"),
+        "{github}"
+    );
+}

@@ -41,6 +41,13 @@ pub fn render(assessment: &Assessment, prefix: &str, style: &Style) -> String {
         }
     }
     let _ = writeln!(out, "mlcompat: {}", verdict_line(assessment, style.ascii));
+    if !assessment.recipes.is_empty() {
+        let _ = writeln!(
+            out,
+            "mlcompat: {}",
+            super::recipes::headline(&assessment.recipes)
+        );
+    }
     out
 }
 

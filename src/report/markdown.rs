@@ -76,6 +76,7 @@ pub fn render(assessment: &Assessment) -> String {
             memory.arithmetic, memory.device
         );
     }
+    super::recipes::markdown(&mut out, assessment);
     if !assessment.recommendations.is_empty() {
         out.push_str("\n## Recommendations\n");
         for (index, option) in assessment.recommendations.iter().enumerate() {

@@ -43,13 +43,40 @@ pub fn headline(recipes: &[RecipeOut]) -> String {
     )
 }
 
-fn need(recipe: &RecipeOut) -> String {
+/// `≈ 14.2 GB`: the recipe's memory estimate, or nothing.
+pub fn need(recipe: &RecipeOut) -> String {
     recipe
         .memory
         .as_ref()
         .filter(|m| m.need_bytes > 0)
         .map(|m| format!("≈ {}", ByteSize(m.need_bytes)))
         .unwrap_or_default()
+}
+
+/// The Markdown section: the headline, then one table row per recipe, those that run first.
+/// The assessment's strings are already Markdown-escaped, `|` included.
+pub fn markdown(out: &mut String, assessment: &Assessment) {
+    let recipes = &assessment.recipes;
+    if recipes.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n## Recipes\n\n{}.\n\n| | Recipe | Model | Needs | Why |\n| --- | --- | --- | --- | --- |",
+        headline(recipes)
+    );
+    for recipe in recipes {
+        let _ = writeln!(
+            out,
+            "| {} | {}:{} | {} | {} | {} |",
+            icon(recipe.status, false),
+            recipe.file,
+            recipe.line,
+            recipe.model.as_deref().unwrap_or(""),
+            need(recipe),
+            recipe.summary
+        );
+    }
 }
 
 /// `-v`: each recipe's findings that are not ok, and its memory arithmetic.
