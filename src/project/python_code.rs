@@ -163,7 +163,7 @@ impl CodeScan {
     /// Returns the files that yielded something.
     pub fn read_files(&mut self, files: &[SourceFile], project: &mut Project) -> Vec<String> {
         // The project-wide budgets are decided up front, from the sizes on disk.
-        let mut admitted = Vec::new();
+        let mut admitted: Vec<(&SourceFile, u64)> = Vec::new();
         let mut bytes = 0u64;
         for file in files {
             if admitted.len() >= MAX_CODE_FILES || bytes >= MAX_CODE_BYTES {
@@ -174,8 +174,9 @@ impl CodeScan {
                 ));
                 continue;
             }
-            bytes += std::fs::metadata(&file.path).map_or(0, |m| m.len());
-            admitted.push(file);
+            let size = std::fs::metadata(&file.path).map_or(0, |m| m.len());
+            bytes += size;
+            admitted.push((file, size));
         }
         let threads = std::thread::available_parallelism()
             .map_or(1, usize::from)
@@ -186,7 +187,7 @@ impl CodeScan {
             let mut parser = new_parser();
             admitted
                 .iter()
-                .map(|file| read_one(parser.as_mut(), file))
+                .map(|&(file, size)| read_one(parser.as_mut(), file, size))
                 .collect()
         } else {
             let next = std::sync::atomic::AtomicUsize::new(0);
@@ -198,10 +199,10 @@ impl CodeScan {
                             let mut done = Vec::new();
                             loop {
                                 let at = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                                let Some(file) = admitted.get(at) else {
+                                let Some(&(file, size)) = admitted.get(at) else {
                                     return done;
                                 };
-                                done.push((at, read_one(parser.as_mut(), file)));
+                                done.push((at, read_one(parser.as_mut(), file, size)));
                             }
                         })
                     })
@@ -215,7 +216,7 @@ impl CodeScan {
             results.into_iter().map(|(_, result)| result).collect()
         };
         let mut yielded = Vec::new();
-        for (file, result) in admitted.iter().zip(results) {
+        for ((file, _), result) in admitted.iter().zip(results) {
             if !result.imports.is_empty()
                 || !result.settings.is_empty()
                 || !result.packages.is_empty()
@@ -315,8 +316,9 @@ impl CodeScan {
     }
 }
 
-/// Reads and parses one file. Never fails: what cannot be read is the result's note.
-fn read_one(parser: Option<&mut Parser>, file: &SourceFile) -> FileResult {
+/// Reads and parses one file of `size` bytes (as the budget saw it). Never fails: what cannot
+/// be read is the result's note.
+fn read_one(parser: Option<&mut Parser>, file: &SourceFile, size: u64) -> FileResult {
     let relative = file.relative.as_str();
     let cap = if file.notebook {
         source::MAX_FILE_BYTES
@@ -327,7 +329,6 @@ fn read_one(parser: Option<&mut Parser>, file: &SourceFile) -> FileResult {
         note: Some(note),
         ..FileResult::default()
     };
-    let size = std::fs::metadata(&file.path).map_or(0, |m| m.len());
     if size > cap {
         return noted(format!(
             "{relative}: not read ({size} bytes, over the {cap}-byte limit for source code)"

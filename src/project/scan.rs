@@ -416,8 +416,9 @@ fn walk(
                     k,
                     Kind::Config | Kind::Python | Kind::Notebook | Kind::Launch
                 )
-            }) && entry.file_type().is_ok_and(|t| !t.is_dir())
-                && wanted(&entry.path(), state)
+            }) && let Ok(file_type) = entry.file_type()
+                && !file_type.is_dir()
+                && wanted(&entry.path(), file_type, state)
             {
                 files.push((entry.path(), kind));
             }
@@ -435,7 +436,7 @@ fn walk(
                 walk(&entry.path(), depth + 1, below, files, state)?;
             }
         } else if let Some(kind) = kind_of(&name, depth, in_requirements)
-            && wanted(&entry.path(), state)
+            && wanted(&entry.path(), file_type, state)
         {
             // FIFOs, devices and sockets with a manifest's name are kept, so that reading them
             // notes what they are instead of passing over them in silence.
@@ -448,9 +449,9 @@ fn walk(
 /// Whether a file the walk met is read: a symbolic link is followed when it ends at a file
 /// inside the project (`requirements.txt -> deps/base.txt`); a link that ends nowhere (dangling,
 /// or a loop) or outside the project is noted and not read. Links to folders are never
-/// followed, so the walk cannot loop.
-fn wanted(path: &Path, state: &mut Walk) -> bool {
-    if !path.is_symlink() {
+/// followed, so the walk cannot loop. `file_type` is the folder listing's (no `stat` per file).
+fn wanted(path: &Path, file_type: std::fs::FileType, state: &mut Walk) -> bool {
+    if !file_type.is_symlink() {
         return true;
     }
     let relative = relative_name(&state.root, path);
