@@ -80,7 +80,7 @@ pub struct LoadedRule {
     pub id: String,
     /// The compiled rule (`None` if the compact form does not compile, which `rules lint` on
     /// the same files rules out).
-    compiled: OnceLock<Option<Rule>>,
+    compiled: OnceLock<Option<Box<Rule>>>,
     /// The built-in rule's compact form, until compiled.
     deferred: Option<&'static BuiltinRule>,
     /// The packages one of which a project must declare for the rule to apply; `None` when it
@@ -160,7 +160,10 @@ impl Catalogue {
     /// The built-in rules as `check` needs them: from build.rs's compact form, without their
     /// test cases.
     pub fn builtin() -> Result<Catalogue, SourceError> {
-        let mut catalogue = Catalogue::default();
+        let mut catalogue = Catalogue {
+            rules: Vec::with_capacity(builtin::RULES.len()),
+            ..Catalogue::default()
+        };
         for file in builtin::FILES {
             let rules = builtin::RULES.get(file.rules.clone()).unwrap_or_default();
             catalogue.rules.extend(rules.iter().map(|compact| {
@@ -262,7 +265,7 @@ impl Catalogue {
                 id: rule.id.clone(),
                 needs: needs(&rule.when, &rule.for_each),
                 keys: setting_keys(&rule),
-                compiled: OnceLock::from(Some(rule)),
+                compiled: OnceLock::from(Some(Box::new(rule))),
                 deferred: None,
                 tests,
                 problems: compiled.problems,
@@ -400,9 +403,11 @@ impl LoadedRule {
             .get_or_init(|| {
                 let compact = self.deferred?;
                 let core: RawCore = serde_json::from_str(compact.rule.get()).ok()?;
-                compile::core(core, LazyProse::deferred(compact.prose.get())).rule
+                compile::core(core, LazyProse::deferred(compact.prose.get()))
+                    .rule
+                    .map(Box::new)
             })
-            .as_ref()
+            .as_deref()
     }
 
     /// Whether the rule can warn or fail about how the package runs, not only whether it
