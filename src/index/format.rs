@@ -21,11 +21,10 @@
 use std::collections::HashMap;
 use std::fmt::Write;
 use std::str::FromStr;
-use std::sync::Arc;
 
 use pep440_rs::Version;
 
-use super::package::{Package, Release};
+use super::package::{Package, Release, Wheel};
 
 /// The first line of every file, with the format's version.
 const MAGIC: &str = "mlcompat-index 1";
@@ -133,7 +132,7 @@ pub fn read(text: &str) -> Result<Package, FormatError> {
     }
     let mut package = Package::default();
     // Each tag once: every release naming it shares it.
-    let mut tags: Vec<Arc<str>> = Vec::new();
+    let mut tags: Vec<Wheel> = Vec::new();
     for (number, line) in lines {
         if line.is_empty() || line.starts_with('#') {
             continue;
@@ -151,7 +150,7 @@ pub fn read(text: &str) -> Result<Package, FormatError> {
                 if index.parse::<usize>().ok() != Some(tags.len()) {
                     return Err(bad(number, "tags must be numbered 0, 1, 2, ... in order"));
                 }
-                tags.push(Arc::from(tag));
+                tags.push(Wheel::from(tag));
             }
             "release" => package.releases.push(release(rest, &tags, number)?),
             "metadata" | "requires" => {
@@ -186,7 +185,7 @@ pub fn read(text: &str) -> Result<Package, FormatError> {
     Ok(package)
 }
 
-fn release(rest: &str, tags: &[Arc<str>], number: usize) -> Result<Release, FormatError> {
+fn release(rest: &str, tags: &[Wheel], number: usize) -> Result<Release, FormatError> {
     let bad = |message: String| FormatError {
         line: number,
         message,

@@ -11,7 +11,7 @@
 use pep440_rs::{Operator, Version, VersionSpecifiers};
 
 use super::package::{Package, Release};
-use super::tags::{Fit, WheelTag};
+use super::tags::Fit;
 use super::target::{ASSUMED_GLIBC, Libc, Target};
 use crate::profile::{Os, PythonInstaller};
 use crate::wording;
@@ -138,7 +138,7 @@ pub fn best_wheel<'a>(release: &'a Release, target: &Target) -> Option<(&'a str,
     release
         .wheels
         .iter()
-        .filter_map(|tag| Some((&**tag, WheelTag::parse(tag)?.fit(target)?)))
+        .filter_map(|tag| Some((&**tag, tag.parsed()?.fit(target)?)))
         .min_by_key(|(_, fit)| fit.rank)
 }
 

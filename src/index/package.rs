@@ -4,7 +4,9 @@
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+
+use super::tags::WheelTag;
 
 use pep440_rs::{Version, VersionSpecifiers};
 
@@ -19,6 +21,52 @@ pub struct Package {
     pub as_of: String,
     /// Releases in ascending version order.
     pub releases: Vec<Release>,
+}
+
+/// A wheel's `python-abi-platform` tag as in its file name, parsed the first time an
+/// installer's choice needs it and then kept: the releases of a package file share each tag, and
+/// a fleet judges the same tags for every machine. Cloning shares it.
+#[derive(Clone)]
+pub struct Wheel(Arc<(Box<str>, OnceLock<Option<WheelTag>>)>);
+
+impl Wheel {
+    /// The tag parsed, `None` when it is not a wheel tag.
+    pub fn parsed(&self) -> Option<&WheelTag> {
+        self.0.1.get_or_init(|| WheelTag::parse(&self.0.0)).as_ref()
+    }
+}
+
+impl From<&str> for Wheel {
+    fn from(tag: &str) -> Wheel {
+        Wheel(Arc::new((tag.into(), OnceLock::new())))
+    }
+}
+
+impl std::ops::Deref for Wheel {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0.0
+    }
+}
+
+impl PartialEq for Wheel {
+    fn eq(&self, other: &Wheel) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for Wheel {}
+
+impl std::fmt::Debug for Wheel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl std::fmt::Display for Wheel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self)
+    }
 }
 
 /// One release (version) and the files it has.
@@ -36,7 +84,7 @@ pub struct Release {
     pub yanked: bool,
     /// The distinct `python-abi-platform` tags of its wheels, as in the file names. Shared:
     /// most releases repeat the tags of the one before, and a package file names each tag once.
-    pub wheels: Vec<Arc<str>>,
+    pub wheels: Vec<Wheel>,
     /// `Requires-Dist` from the release's metadata file, when it was fetched (PEP 658); `None`
     /// when not fetched, `Some(vec![])` for a release that requires nothing.
     pub requires_dist: Option<Vec<String>>,
@@ -86,7 +134,7 @@ impl Package {
         let (version, tag) = super::tags::split_wheel_filename(&file)?;
         let version = Version::from_str(version).ok()?;
         let mut release = Release::new(version);
-        release.wheels.push(tag.into());
+        release.wheels.push(Wheel::from(tag.as_str()));
         Some(Package {
             name: name.to_string(),
             source: url.to_string(),

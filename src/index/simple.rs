@@ -271,9 +271,9 @@ fn assemble(name: &str, files: Vec<File>) -> Page {
             .entry(version.clone())
             .or_insert_with(|| Release::new(version.clone()));
         match &wheel {
-            Some(tag) if !release.wheels.iter().any(|w| **w == **tag) => {
-                release.wheels.push(std::sync::Arc::from(tag.as_ref()))
-            }
+            Some(tag) if !release.wheels.iter().any(|w| **w == **tag) => release
+                .wheels
+                .push(super::package::Wheel::from(tag.as_ref())),
             Some(_) => {}
             None => release.sdist = true,
         }

@@ -23,7 +23,6 @@ use crate::assessment::{ChangeAt, Edit, Finding, Status};
 use crate::index::install::{Why, best_wheel};
 use crate::index::package::Release;
 use crate::index::requires::requires_dist_named;
-use crate::index::tags::WheelTag;
 use crate::index::{Choice, Knowledge, Outcome, Package, Target, choose};
 use crate::profile::Profile;
 use crate::project::{Installer, PackageDecl, Project, package_from_requirement};
@@ -52,10 +51,10 @@ fn build_needs(name: &str) -> Option<&'static str> {
 /// then has compiled parts, and building it needs a compiler.
 fn compiled(package: &Package) -> bool {
     package.releases.iter().any(|release| {
-        release
-            .wheels
-            .iter()
-            .any(|tag| WheelTag::parse(tag).is_some_and(|t| t.abi.iter().any(|abi| abi != "none")))
+        release.wheels.iter().any(|tag| {
+            tag.parsed()
+                .is_some_and(|t| t.abi.iter().any(|abi| abi != "none"))
+        })
     })
 }
 
