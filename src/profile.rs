@@ -328,7 +328,7 @@ pub struct Gpu {
 }
 
 /// An operating system.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Os {
     /// macOS.
@@ -340,7 +340,7 @@ pub enum Os {
 }
 
 /// A CPU architecture.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Arch {
     /// 64-bit ARM (`aarch64` is read as this).
     #[serde(rename = "arm64", alias = "aarch64")]

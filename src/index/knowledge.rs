@@ -6,9 +6,13 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use pep440_rs::VersionSpecifiers;
+
 use super::cache;
 use super::format;
+use super::install::{self, Choice};
 use super::package::Package;
+use super::target::Target;
 use crate::source;
 
 /// The snapshot files' stems, end to end (see build.rs's `embed_index_snapshot`).
@@ -68,7 +72,14 @@ pub struct Knowledge {
     /// again to follow what it pulls in, and once per machine of a fleet.
     read: Mutex<std::collections::HashMap<String, Option<std::sync::Arc<Package>>>>,
     notes: Mutex<Vec<String>>,
+    /// Installer choices already made, by package (source and name), wanted versions and
+    /// target: the machines of a fleet mostly share a Python and a platform.
+    choices: Mutex<std::collections::HashMap<ChoiceKey, Choice>>,
 }
+
+/// What an installer's choice depends on: the package (its index and name), the versions
+/// wanted, the target.
+type ChoiceKey = (String, String, String, Target);
 
 impl Default for Knowledge {
     /// The snapshot alone: what a catalogue built for tests and `rules test` judges with, so
@@ -115,6 +126,7 @@ impl Knowledge {
             from_cache: Mutex::new(false),
             read: Mutex::new(std::collections::HashMap::new()),
             notes: Mutex::new(Vec::new()),
+            choices: Mutex::new(std::collections::HashMap::new()),
         }
     }
 
@@ -136,6 +148,35 @@ impl Knowledge {
             read.insert(name, found.clone());
         }
         found
+    }
+
+    /// [`install::choose`], remembered for the run: the same package, versions and target give
+    /// the same choice.
+    pub fn choose(
+        &self,
+        package: &Package,
+        wanted: Option<&VersionSpecifiers>,
+        target: &Target,
+    ) -> Choice {
+        let key = (
+            package.source.clone(),
+            package.name.clone(),
+            wanted.map(ToString::to_string).unwrap_or_default(),
+            target.clone(),
+        );
+        if let Some(known) = self
+            .choices
+            .lock()
+            .ok()
+            .and_then(|choices| choices.get(&key).cloned())
+        {
+            return known;
+        }
+        let choice = install::choose(package, wanted, target);
+        if let Ok(mut choices) = self.choices.lock() {
+            choices.insert(key, choice.clone());
+        }
+        choice
     }
 
     fn read_package(&self, name: &str) -> Option<Package> {

@@ -14,7 +14,7 @@ pub const ASSUMED_GLIBC: (u32, u32) = (2, 17);
 
 /// Which Python implementation runs the code. Only CPython has binary wheels worth telling apart;
 /// any other implementation is matched against pure-Python wheels (`py3-none-any`) only.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Implementation {
     /// CPython, whose ABI tags (`cp313`, `abi3`) binary wheels are built for.
     CPython,
@@ -23,7 +23,7 @@ pub enum Implementation {
 }
 
 /// The C library of a Linux target, which decides `manylinux_X_Y` and `musllinux_X_Y` wheels.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Libc {
     /// GNU libc `(major, minor)`: manylinux wheels.
     Glibc(u32, u32),
@@ -55,7 +55,7 @@ pub fn major_minor(version: &str) -> Option<(u32, u32)> {
 }
 
 /// What an installer knows about the machine when it picks a file.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Target {
     /// The full interpreter version (`3.13.5`): `Requires-Python` is compared with all of it.
     pub python: Version,

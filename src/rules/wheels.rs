@@ -132,7 +132,7 @@ pub fn judge(facts: &Facts, knowledge: &Knowledge) -> FromIndex {
         let Some(package) = package.as_ref() else {
             continue;
         };
-        let choice = choose(package, decl.versions.as_ref(), &target);
+        let choice = knowledge.choose(package, decl.versions.as_ref(), &target);
         if other_indexes && !matches!(choice.outcome, Outcome::Wheel { .. }) {
             continue;
         }
@@ -385,7 +385,10 @@ pub fn add_implied(project: &mut Project, profile: &Profile, catalogue: &Catalog
             let Some(package) = knowledge.package(&name) else {
                 continue;
             };
-            let version = match choose(&package, parent.versions.as_ref(), &target).outcome {
+            let version = match knowledge
+                .choose(&package, parent.versions.as_ref(), &target)
+                .outcome
+            {
                 Outcome::Wheel { version, .. } | Outcome::Sdist { version } => version,
                 Outcome::Nothing(_) => continue,
             };
