@@ -41,6 +41,22 @@ fn snapshot_text(stem: &str) -> Option<&'static str> {
     SNAPSHOT_TEXTS.get(start..end)
 }
 
+/// The value `memo` holds for `key`, computed and kept the first time.
+fn remembered<K: std::hash::Hash + Eq, V: Clone>(
+    memo: &Mutex<std::collections::HashMap<K, V>>,
+    key: K,
+    compute: impl FnOnce() -> V,
+) -> V {
+    if let Some(known) = memo.lock().ok().and_then(|memo| memo.get(&key).cloned()) {
+        return known;
+    }
+    let value = compute();
+    if let Ok(mut memo) = memo.lock() {
+        memo.insert(key, value.clone());
+    }
+    value
+}
+
 /// A `key value` line of a summary file (`as-of 2026-12-02`).
 fn field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
     text.lines()
@@ -135,19 +151,9 @@ impl Knowledge {
     /// it. A broken cache file is passed over with a note.
     pub fn package(&self, name: &str) -> Option<std::sync::Arc<Package>> {
         let name = crate::names::normalize(name);
-        if let Some(known) = self
-            .read
-            .lock()
-            .ok()
-            .and_then(|read| read.get(&name).cloned())
-        {
-            return known;
-        }
-        let found = self.read_package(&name).map(std::sync::Arc::new);
-        if let Ok(mut read) = self.read.lock() {
-            read.insert(name, found.clone());
-        }
-        found
+        remembered(&self.read, name.clone(), || {
+            self.read_package(&name).map(std::sync::Arc::new)
+        })
     }
 
     /// [`install::choose`], remembered for the run: the same package, versions and target give
@@ -164,19 +170,9 @@ impl Knowledge {
             wanted.map(ToString::to_string).unwrap_or_default(),
             target.clone(),
         );
-        if let Some(known) = self
-            .choices
-            .lock()
-            .ok()
-            .and_then(|choices| choices.get(&key).cloned())
-        {
-            return known;
-        }
-        let choice = install::choose(package, wanted, target);
-        if let Ok(mut choices) = self.choices.lock() {
-            choices.insert(key, choice.clone());
-        }
-        choice
+        remembered(&self.choices, key, || {
+            install::choose(package, wanted, target)
+        })
     }
 
     fn read_package(&self, name: &str) -> Option<Package> {
