@@ -374,20 +374,10 @@ fn own_range(decl: &PackageDecl) -> Ranges<Version> {
         .map_or_else(Ranges::full, rules::release_range)
 }
 
-/// The requirement as the file writes it: name and constraint, without marker, hashes or comment.
-fn written(decl: &PackageDecl) -> String {
-    let raw = decl.raw.trim();
-    let end = raw
-        .find([';', '#'])
-        .or_else(|| raw.find(" --"))
-        .unwrap_or(raw.len());
-    raw[..end].trim().to_string()
-}
-
 /// Replaces the declaration's requirement by `to`, in the words every change uses.
 fn replace(decl: &PackageDecl, to: &str, rule: &str) -> ChangeAt {
     let edit = Edit::ReplaceRequirement {
-        from: written(decl),
+        from: decl.written(),
         to: to.to_string(),
     };
     ChangeAt::new(&decl.evidence, &decl.raw, rule, edit)

@@ -84,22 +84,9 @@ pub(super) fn read_spec(spec: &str, evidence: Evidence, project: &mut Project) {
     }
     project.declare(
         PackageDecl {
-            name,
             specifier,
             versions,
-            marker: None,
-            installer: Installer::Conda,
-            url: None,
-            extras: Vec::new(),
-            extra: None,
-            editable: false,
-            wheel_platform: None,
-            wheel_cuda: None,
-            imported: false,
-            raw: spec.to_string(),
-            evidence,
-            implied_by: None,
-            own: false,
+            ..PackageDecl::any_version(name, Installer::Conda, spec.to_string(), evidence)
         },
         false,
     );

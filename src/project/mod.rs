@@ -177,6 +177,47 @@ pub struct PackageDecl {
     pub own: bool,
 }
 
+impl PackageDecl {
+    /// A declaration of `name` (normalized already) with any version, no marker, URL or extras,
+    /// read by `installer` from `raw` at `evidence`; readers set what their line says besides.
+    pub fn any_version(
+        name: String,
+        installer: Installer,
+        raw: String,
+        evidence: Evidence,
+    ) -> PackageDecl {
+        PackageDecl {
+            name,
+            specifier: String::new(),
+            versions: None,
+            marker: None,
+            installer,
+            url: None,
+            extras: Vec::new(),
+            extra: None,
+            editable: false,
+            wheel_platform: None,
+            wheel_cuda: None,
+            imported: false,
+            raw,
+            evidence,
+            implied_by: None,
+            own: false,
+        }
+    }
+
+    /// The requirement as the file writes it: name and constraint, without marker, hashes or
+    /// comment.
+    pub fn written(&self) -> String {
+        let raw = self.raw.trim();
+        let end = raw
+            .find([';', '#'])
+            .or_else(|| raw.find(" --"))
+            .unwrap_or(raw.len());
+        raw[..end].trim().to_string()
+    }
+}
+
 /// The distribution a project builds (`[project] name`, setup.cfg `[metadata] name`, setup.py's
 /// literal `name=`), with where its name is written.
 #[derive(Clone, Debug, Serialize)]
@@ -203,21 +244,14 @@ impl Distribution {
             .unwrap_or_default();
         PackageDecl {
             versions: VersionSpecifiers::from_str(&specifier).ok(),
-            raw: format!("{}{specifier}", self.name),
-            name: self.name.clone(),
-            specifier,
-            marker: None,
-            installer: Installer::Pip,
-            url: None,
-            extras: Vec::new(),
-            extra: None,
-            editable: false,
-            wheel_platform: None,
-            wheel_cuda: None,
-            imported: false,
-            evidence: self.evidence.clone(),
-            implied_by: None,
             own: true,
+            specifier: specifier.clone(),
+            ..PackageDecl::any_version(
+                self.name.clone(),
+                Installer::Pip,
+                format!("{}{specifier}", self.name),
+                self.evidence.clone(),
+            )
         }
     }
 }

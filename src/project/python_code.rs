@@ -293,22 +293,13 @@ impl CodeScan {
             ));
             project.declare(
                 PackageDecl {
-                    name: distribution,
-                    specifier: String::new(),
-                    versions: None,
-                    marker: None,
-                    installer: Installer::Pip,
-                    url: None,
-                    extras: Vec::new(),
-                    extra: None,
-                    editable: false,
-                    wheel_platform: None,
-                    wheel_cuda: None,
                     imported: true,
-                    raw: import.raw,
-                    evidence: import.evidence,
-                    implied_by: None,
-                    own: false,
+                    ..PackageDecl::any_version(
+                        distribution,
+                        Installer::Pip,
+                        import.raw,
+                        import.evidence,
+                    )
                 },
                 false,
             );

@@ -379,22 +379,19 @@ pub(crate) fn package(parsed: Requirement, raw: &str, evidence: Evidence) -> Pac
     let wheel = url.as_deref().map(wheel_facts).unwrap_or_default();
     let wheel_cuda = wheel.cuda.or_else(|| super::local_cuda(&specifier));
     PackageDecl {
-        name: super::normalize_name(parsed.name.as_ref()),
         specifier,
         versions,
         marker,
-        installer: Installer::Pip,
         url,
         extras: parsed.extras.iter().map(ToString::to_string).collect(),
-        extra: None,
-        editable: false,
         wheel_platform: wheel.platform,
         wheel_cuda,
-        imported: false,
-        raw: raw.to_string(),
-        evidence,
-        implied_by: None,
-        own: false,
+        ..PackageDecl::any_version(
+            super::normalize_name(parsed.name.as_ref()),
+            Installer::Pip,
+            raw.to_string(),
+            evidence,
+        )
     }
 }
 

@@ -33,7 +33,7 @@ pub fn resolve_changes(
             Change::ReplacePackage { from, to } => {
                 for decl in manifest_declared(facts, from) {
                     let edit = Edit::ReplaceRequirement {
-                        from: written(decl),
+                        from: decl.written(),
                         to: to.clone(),
                     };
                     at(&decl.evidence, &decl.raw, edit);
@@ -44,7 +44,7 @@ pub fn resolve_changes(
                 for decl in manifest_declared(facts, &name) {
                     // Keep the declaration's own name (conda's `pytorch`) and its other bounds.
                     let edit = Edit::ReplaceRequirement {
-                        from: written(decl),
+                        from: decl.written(),
                         to: format!(
                             "{}{}",
                             decl.name,
@@ -111,16 +111,6 @@ fn manifest_declared<'b>(facts: &'b Facts, name: &'b str) -> impl Iterator<Item 
             && decl.implied_by.is_none()
             && !decl.evidence.file.ends_with(".ipynb")
     })
-}
-
-/// The requirement as the file writes it: name and constraint, without marker, hashes or comment.
-pub(super) fn written(decl: &PackageDecl) -> String {
-    let raw = decl.raw.trim();
-    let end = raw
-        .find([';', '#'])
-        .or_else(|| raw.find(" --"))
-        .unwrap_or(raw.len());
-    raw[..end].trim().to_string()
 }
 
 /// The kind of machine value a `set` change writes, when it writes one.

@@ -606,7 +606,7 @@ fn judge_pairs(
                 .filter(|d| d.implied_by.is_none() && !d.own)
             {
                 let edit = Edit::ReplaceRequirement {
-                    from: super::changes::written(own),
+                    from: own.written(),
                     to: format!("{}=={version}", own.name),
                 };
                 let change = ChangeAt::new(&own.evidence, own.raw.trim(), PAIR_RULE, edit);
