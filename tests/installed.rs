@@ -7,7 +7,7 @@ use assert_cmd::Command;
 use serde_json::Value;
 
 mod common;
-use common::Project;
+use common::{Project, component, finding};
 
 const CPU_TORCH: &str = "fixtures/environments/linux-a100-cpu-torch.yaml";
 
@@ -36,22 +36,8 @@ fn check_json(project: &Project, profile: &str) -> Value {
     serde_json::from_slice(&output.stdout).expect("stdout is one JSON document")
 }
 
-fn finding<'a>(report: &'a Value, rule: &str) -> &'a Value {
-    report["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .find(|f| f["rule"] == rule)
-        .unwrap_or_else(|| panic!("no finding {rule} in {report:#}"))
-}
-
 fn status<'a>(report: &'a Value, name: &str) -> &'a Value {
-    &report["components"]
-        .as_array()
-        .expect("components")
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("no component {name} in {report:#}"))["status"]
+    &component(report, name)["status"]
 }
 
 #[test]

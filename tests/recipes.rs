@@ -3,19 +3,13 @@
 //! own; a kind of recipe is ⚠️ "use another recipe" while one of its recipes runs, ❌ only when
 //! none does; `check path/to/recipe.yaml` judges that recipe with the project's manifests.
 
-use assert_cmd::Command;
 use serde_json::Value;
 
+mod common;
+use common::component;
+
 fn run(args: &[&str]) -> String {
-    let output = Command::cargo_bin("mlcompat")
-        .expect("the binary is built")
-        .env("COLUMNS", "100")
-        .env_remove("NO_COLOR")
-        .env_remove("TMUX")
-        .env_remove("MLCOMPAT_ASCII")
-        .env_remove("MLCOMPAT_EMOJI")
-        .env_remove("FORCE_COLOR")
-        .env("TERM", "xterm-256color")
+    let output = common::mlcompat()
         .args(args)
         .args(["--color", "never", "--fail-on", "never"])
         .output()
@@ -27,15 +21,6 @@ fn json(path: &str, profile: &str) -> Value {
     let profile = format!("fixtures/profiles/{profile}.yaml");
     let text = run(&["check", path, "--profile", &profile, "--format", "json"]);
     serde_json::from_str(&text).expect("a JSON report")
-}
-
-fn component<'a>(report: &'a Value, name: &str) -> &'a Value {
-    report["components"]
-        .as_array()
-        .expect("components")
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("no component {name}: {report:#}"))
 }
 
 #[test]

@@ -3,20 +3,13 @@
 
 use assert_cmd::Command;
 
+mod common;
+
 const PROJECTS: [&str; 2] = ["qlora-founding", "qlora-unpinned"];
 const PROFILES: [&str; 2] = ["macbook-m2-8gb", "linux-a100-80gb"];
 
 fn run(args: &[&str]) -> String {
-    let output = Command::cargo_bin("mlcompat")
-        .expect("the binary is built")
-        .env("COLUMNS", "100")
-        .env_remove("NO_COLOR")
-        // The icons follow the terminal (tmux, TERM=linux); snapshots are of the default.
-        .env_remove("TMUX")
-        .env_remove("MLCOMPAT_ASCII")
-        .env_remove("MLCOMPAT_EMOJI")
-        .env_remove("FORCE_COLOR")
-        .env("TERM", "xterm-256color")
+    let output = common::mlcompat()
         .args(args)
         .args(["--color", "never"])
         .output()

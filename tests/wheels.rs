@@ -5,7 +5,7 @@ use assert_cmd::Command;
 use serde_json::Value;
 
 mod common;
-use common::{Project, changes_of};
+use common::{Project, changes_of, component};
 
 const M2: &str = "fixtures/profiles/macbook-m2-8gb.yaml";
 const A100: &str = "fixtures/profiles/linux-a100-80gb.yaml";
@@ -27,15 +27,6 @@ fn check(project: &Project, profile: &str) -> Value {
         .output()
         .expect("mlcompat runs");
     serde_json::from_slice(&output.stdout).expect("stdout is one JSON document")
-}
-
-fn component<'a>(report: &'a Value, name: &str) -> &'a Value {
-    report["components"]
-        .as_array()
-        .expect("components")
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("no component {name} in {report:#}"))
 }
 
 fn index_finding<'a>(report: &'a Value, name: &str) -> &'a Value {

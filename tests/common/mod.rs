@@ -36,3 +36,39 @@ pub fn changes_of(report: &Value) -> Vec<String> {
         })
         .collect()
 }
+
+/// The binary with the environment a report is read in by the tests: 100 columns, an
+/// xterm, and none of the variables that change icons or colour (snapshots are of the default).
+pub fn mlcompat() -> assert_cmd::Command {
+    let mut command = assert_cmd::Command::cargo_bin("mlcompat").expect("the binary is built");
+    command
+        .env("COLUMNS", "100")
+        .env_remove("NO_COLOR")
+        // The icons follow the terminal (tmux, TERM=linux).
+        .env_remove("TMUX")
+        .env_remove("MLCOMPAT_ASCII")
+        .env_remove("MLCOMPAT_EMOJI")
+        .env_remove("FORCE_COLOR")
+        .env("TERM", "xterm-256color");
+    command
+}
+
+/// A JSON report's component `name`.
+pub fn component<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["components"]
+        .as_array()
+        .expect("components")
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no component {name} in {report:#}"))
+}
+
+/// A JSON report's finding of rule `rule`.
+pub fn finding<'a>(report: &'a Value, rule: &str) -> &'a Value {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["rule"] == rule)
+        .unwrap_or_else(|| panic!("no finding {rule} in {report:#}"))
+}
