@@ -1,5 +1,5 @@
 //! The project's Python code: `.py` files and the code cells of `.ipynb` notebooks, parsed with
-//! tree-sitter (never matched with regular expressions), for two kinds of fact:
+//! ruff's parser (never matched with regular expressions), for two kinds of fact:
 //!
 //! - imports of packages no manifest declares. An import name maps to its distribution through
 //!   `rules/imports.tsv` (data, not code: `cv2` is `opencv-python`); the standard library
@@ -13,18 +13,22 @@
 //!   (`torch.compile`); `code.bf16` (`torch.bfloat16`, `dtype="bfloat16"`, in a file that never
 //!   asks `is_bf16_supported()`).
 //!
-//! Nothing is executed or imported. Files are read through the capped reader, parsing is bounded
-//! in time per file and in bytes per project, and the syntax tree is walked without recursion,
-//! so hostile input (huge, deeply nested or binary files) costs bounded time and never panics.
+//! Nothing is executed or imported. Files are read through the capped reader, a file whose
+//! brackets, f-strings or prefix operators nest deeper than [`MAX_NESTING`] is not parsed (the
+//! parser's only slow paths), parsing runs on threads with a stack deep enough for any syntax
+//! tree a file under the size cap can make, and the tree is walked to a bounded depth, so hostile
+//! input (huge, deeply nested or binary files) costs bounded time and never panics.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::ops::ControlFlow;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
 
+use ruff_python_ast::token::TokenKind;
+use ruff_python_ast::visitor::{self, Visitor};
+use ruff_python_ast::{ExceptHandler, Expr, ExprCall, Stmt};
+use ruff_python_parser::{Mode, ParseOptions};
+use ruff_text_size::{Ranged, TextRange};
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use tree_sitter::{Node, ParseOptions, Parser};
 
 use super::{Evidence, Installer, PackageDecl, Project, Setting, SettingValue};
 use crate::names::normalize;
@@ -43,16 +47,23 @@ pub const MAX_PYTHON_BYTES: u64 = 1 << 20;
 const MAX_CODE_BYTES: u64 = 48 << 20;
 /// How many Python files and notebooks one project may make mlcompat parse.
 const MAX_CODE_FILES: usize = 5_000;
-/// How long one file may take to parse; tree-sitter's error recovery on pathological input is
-/// the only slow path, and a file that hits this is left unread with a note.
-const MAX_PARSE_TIME: Duration = Duration::from_millis(250);
+/// How deep brackets, f-strings and runs of prefix operators (`- - x`, `not not x`) may nest in
+/// one file. Real code stays far below; past it the parser's recursion (and, for unterminated
+/// nested f-strings, its time) grows without use, so such a file is left unread with a note.
+pub const MAX_NESTING: u32 = 200;
+/// The stack of a parsing thread. A file under [`MAX_PYTHON_BYTES`] that passes the nesting
+/// check can still make a syntax tree half a million levels deep (`a+a+a…`, `a.b.b…`), which
+/// dropping the tree walks recursively; 128 MiB holds that with room to spare, and only the
+/// pages used are ever committed.
+const PARSE_STACK: usize = 128 << 20;
+/// How deep the walk looks into the syntax tree: facts sit near statements, not hundreds of
+/// levels into an expression.
+const MAX_WALK_DEPTH: usize = 256;
 /// How many facts of one kind one file contributes: the first few lines say enough, and a
 /// file with thousands of `.cuda()` calls must not flood the report.
 const MAX_PER_KEY_PER_FILE: usize = 3;
 /// How many segments a dotted name (`torch.cuda.set_device`) may have before it is not one.
 const MAX_DOTTED: usize = 16;
-/// How far up the tree an import looks for a `try:` that makes it optional.
-const MAX_ANCESTORS: usize = 64;
 
 /// Folders whose code is not the project's own run: vendored copies, tests and documentation.
 /// (Virtual environments, `site-packages`, `build` and hidden folders the walk already skips.)
@@ -131,14 +142,6 @@ const PARALLEL_FROM: usize = 32;
 /// At most this many parsing threads.
 const MAX_THREADS: usize = 8;
 
-fn new_parser() -> Option<Parser> {
-    let mut parser = Parser::new();
-    parser
-        .set_language(&tree_sitter_python::LANGUAGE.into())
-        .ok()
-        .map(|()| parser)
-}
-
 impl CodeScan {
     /// `python_files` are every `.py` file the walk found (relative names), which make up the
     /// project's own importable modules.
@@ -183,38 +186,7 @@ impl CodeScan {
             .min(MAX_THREADS)
             .min(admitted.len().div_ceil(PARALLEL_FROM))
             .max(1);
-        let results: Vec<FileResult> = if threads == 1 {
-            let mut parser = new_parser();
-            admitted
-                .iter()
-                .map(|&(file, size)| read_one(parser.as_mut(), file, size))
-                .collect()
-        } else {
-            let next = std::sync::atomic::AtomicUsize::new(0);
-            let mut results: Vec<(usize, FileResult)> = std::thread::scope(|scope| {
-                let workers: Vec<_> = (0..threads)
-                    .map(|_| {
-                        scope.spawn(|| {
-                            let mut parser = new_parser();
-                            let mut done = Vec::new();
-                            loop {
-                                let at = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                                let Some(&(file, size)) = admitted.get(at) else {
-                                    return done;
-                                };
-                                done.push((at, read_one(parser.as_mut(), file, size)));
-                            }
-                        })
-                    })
-                    .collect();
-                workers
-                    .into_iter()
-                    .flat_map(|worker| worker.join().unwrap_or_default())
-                    .collect()
-            });
-            results.sort_by_key(|(at, _)| *at);
-            results.into_iter().map(|(_, result)| result).collect()
-        };
+        let results = read_in_parallel(&admitted, threads);
         let mut yielded = Vec::new();
         for ((file, _), result) in admitted.iter().zip(results) {
             if !result.imports.is_empty()
@@ -307,9 +279,61 @@ impl CodeScan {
     }
 }
 
+/// Reads the `admitted` files (each with its size) on up to `threads` parsing threads, each with
+/// a [`PARSE_STACK`]-deep stack (even for one file: the caller's stack may be too shallow for a
+/// deep tree). Results come back in the given order, so the report does not depend on
+/// scheduling; a file no thread could read gets a note.
+fn read_in_parallel(admitted: &[(&SourceFile, u64)], threads: usize) -> Vec<FileResult> {
+    if admitted.is_empty() {
+        return Vec::new();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<Option<FileResult>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .filter_map(|_| {
+                std::thread::Builder::new()
+                    .name("mlcompat-parse".into())
+                    .stack_size(PARSE_STACK)
+                    .spawn_scoped(scope, || {
+                        let mut done = Vec::new();
+                        loop {
+                            let at = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some(&(file, size)) = admitted.get(at) else {
+                                return done;
+                            };
+                            done.push((at, read_one(file, size)));
+                        }
+                    })
+                    .ok()
+            })
+            .collect();
+        let mut results: Vec<Option<FileResult>> = admitted.iter().map(|_| None).collect();
+        for (at, result) in workers
+            .into_iter()
+            .flat_map(|worker| worker.join().unwrap_or_default())
+        {
+            results[at] = Some(result);
+        }
+        results
+    });
+    results
+        .iter_mut()
+        .zip(admitted)
+        .map(|(result, (file, _))| {
+            result.take().unwrap_or_else(|| FileResult {
+                note: Some(format!(
+                    "{}: not read (no thread could be started to parse it)",
+                    file.relative
+                )),
+                ..FileResult::default()
+            })
+        })
+        .collect()
+}
+
 /// Reads and parses one file of `size` bytes (as the budget saw it). Never fails: what cannot
-/// be read is the result's note.
-fn read_one(parser: Option<&mut Parser>, file: &SourceFile, size: u64) -> FileResult {
+/// be read is the result's note. Runs on a parsing thread (see [`PARSE_STACK`]).
+fn read_one(file: &SourceFile, size: u64) -> FileResult {
     let relative = file.relative.as_str();
     let cap = if file.notebook {
         source::MAX_FILE_BYTES
@@ -329,13 +353,10 @@ fn read_one(parser: Option<&mut Parser>, file: &SourceFile, size: u64) -> FileRe
         Ok(text) => text,
         Err(error) => return noted(format!("not read: {error}")),
     };
-    let Some(parser) = parser else {
-        return FileResult::default();
-    };
     let analysed = if file.notebook {
         match notebook_code(&text) {
             Some((code, lines, installs)) => {
-                analyse(parser, &code, Some(&lines), relative).map(|mut result| {
+                analyse(&code, Some(&lines), relative).map(|mut result| {
                     result.packages = installs
                         .iter()
                         .flat_map(|(magic, line)| pip_installs(magic, relative, *line))
@@ -348,19 +369,15 @@ fn read_one(parser: Option<&mut Parser>, file: &SourceFile, size: u64) -> FileRe
             )),
         }
     } else {
-        analyse(parser, &text, None, relative)
+        analyse(&text, None, relative)
     };
     analysed.unwrap_or_else(noted)
 }
 
 /// Parses `code` and returns its facts. `lines` maps each line of `code` (0-based) to the
-/// file's own 1-based line, for notebooks; `None` means they are the same.
-fn analyse(
-    parser: &mut Parser,
-    code: &str,
-    lines: Option<&[u32]>,
-    relative: &str,
-) -> Result<FileResult, String> {
+/// file's own 1-based line, for notebooks; `None` means they are the same. Needs a deep stack
+/// for the tree a large file can make: call it on a parsing thread.
+fn analyse(code: &str, lines: Option<&[u32]>, relative: &str) -> Result<FileResult, String> {
     // What can hold a fact decides how much is parsed: nothing when no word a fact needs is in
     // the file, and only as far as its last import when no CUDA word is.
     let code = match needed(code) {
@@ -368,61 +385,41 @@ fn analyse(
         Needed::ImportsUpTo(end) => &code[..end],
         Needed::All => code,
     };
-    let started = Instant::now();
-    let mut progress = |_: &tree_sitter::ParseState| {
-        if started.elapsed() > MAX_PARSE_TIME {
-            ControlFlow::Break(())
-        } else {
-            ControlFlow::Continue(())
-        }
-    };
-    let bytes = code.as_bytes();
-    let tree = parser.parse_with_options(
-        &mut |offset, _| bytes.get(offset..).unwrap_or_default(),
-        None,
-        Some(ParseOptions::new().progress_callback(&mut progress)),
-    );
-    let Some(tree) = tree else {
-        // A cancelled parse resumes on the next call unless the parser is reset.
-        parser.reset();
+    if code.len() as u64 > MAX_PYTHON_BYTES {
         return Err(format!(
-            "{relative}: not read (parsing took over {} ms)",
-            MAX_PARSE_TIME.as_millis()
+            "{relative}: not read (over {MAX_PYTHON_BYTES} bytes of code)"
         ));
-    };
-    let line_of = |node: Node| -> u32 {
-        let row = node.start_position().row;
-        match lines {
-            Some(lines) => lines.get(row).copied().unwrap_or(1),
-            None => u32::try_from(row + 1).unwrap_or(u32::MAX),
-        }
-    };
-    let mut found = FileFacts::default();
-    let mut cursor = tree.walk();
-    'walk: loop {
-        visit(cursor.node(), code, &mut found);
-        if cursor.goto_first_child() {
-            continue;
-        }
-        while !cursor.goto_next_sibling() {
-            if !cursor.goto_parent() {
-                break 'walk;
-            }
-        }
     }
+    if too_deep(code) {
+        return Err(format!(
+            "{relative}: not read (brackets, f-strings or operators nested over {MAX_NESTING} deep)"
+        ));
+    }
+    let parsed = ruff_python_parser::parse_unchecked(code, ParseOptions::from(Mode::Module));
+    let mut walk = Walk {
+        code,
+        found: FileFacts::default(),
+        depth: 0,
+        optional: false,
+    };
+    if let Some(module) = parsed.syntax().as_module() {
+        walk.visit_body(&module.body);
+    }
+    let found = walk.found;
+    let line_of = LineIndex::new(code, lines);
     let mut result = FileResult::default();
-    for (module, node, raw) in found.imports {
+    for (module, range, raw) in found.imports {
         result.imports.push(Import {
             module,
             evidence: Evidence {
                 file: relative.to_string(),
-                line: line_of(node),
+                line: line_of.line(range),
             },
             raw,
         });
     }
     let mut per_key: HashMap<&'static str, usize> = HashMap::new();
-    for (key, value, node) in found.facts {
+    for (key, value, range) in found.facts {
         let suppressed = match key {
             CUDA_DEVICE | CUDA_CALL => found.cuda_checked,
             BF16 => found.bf16_checked,
@@ -439,12 +436,106 @@ fn analyse(
             value,
             evidence: Evidence {
                 file: relative.to_string(),
-                line: line_of(node),
+                line: line_of.line(range),
             },
             written: None,
         });
     }
     Ok(result)
+}
+
+/// Whether `code` nests deeper than [`MAX_NESTING`]. A byte count (brackets, runs of operator
+/// characters, the words `not` and `await`) clears almost every file at once; the few it cannot
+/// clear are counted exactly with the parser's own lexer, which takes linear time where parsing
+/// such a file would not.
+fn too_deep(code: &str) -> bool {
+    maybe_deep(code.as_bytes()) && lexed_too_deep(code)
+}
+
+/// An over-estimate of [`too_deep`]: brackets in strings and comments count too.
+fn maybe_deep(code: &[u8]) -> bool {
+    let (mut depth, mut run) = (0u32, 0u32);
+    for &byte in code {
+        match byte {
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            b'-' | b'+' | b'~' | b'*' => run += 1,
+            b' ' | b'\t' | b'\\' | b'\r' | b'\n' => {}
+            _ => run = 0,
+        }
+        if depth > MAX_NESTING || run > MAX_NESTING {
+            return true;
+        }
+    }
+    let words = |word: &str| {
+        code.windows(word.len())
+            .filter(|w| *w == word.as_bytes())
+            .count()
+    };
+    words("not") + words("await") > MAX_NESTING as usize
+}
+
+/// [`too_deep`] counted on tokens: open brackets and f-/t-strings, and runs of prefix operators.
+fn lexed_too_deep(code: &str) -> bool {
+    let mut lexer = ruff_python_parser::lexer::lex(code, Mode::Module);
+    let (mut depth, mut run) = (0u32, 0u32);
+    loop {
+        match lexer.next_token() {
+            TokenKind::EndOfFile => return false,
+            TokenKind::Lpar
+            | TokenKind::Lsqb
+            | TokenKind::Lbrace
+            | TokenKind::FStringStart
+            | TokenKind::TStringStart => {
+                depth += 1;
+                run = 0;
+            }
+            TokenKind::Rpar
+            | TokenKind::Rsqb
+            | TokenKind::Rbrace
+            | TokenKind::FStringEnd
+            | TokenKind::TStringEnd => {
+                depth = depth.saturating_sub(1);
+                run = 0;
+            }
+            TokenKind::Minus
+            | TokenKind::Plus
+            | TokenKind::Tilde
+            | TokenKind::Star
+            | TokenKind::DoubleStar
+            | TokenKind::Not
+            | TokenKind::Await => run += 1,
+            _ => run = 0,
+        }
+        if depth > MAX_NESTING || run > MAX_NESTING {
+            return true;
+        }
+    }
+}
+
+/// Byte offsets to the lines evidence names: the file's own, or a notebook's through `lines`.
+struct LineIndex<'a> {
+    starts: Vec<usize>,
+    lines: Option<&'a [u32]>,
+}
+
+impl<'a> LineIndex<'a> {
+    fn new(code: &str, lines: Option<&'a [u32]>) -> LineIndex<'a> {
+        let starts = std::iter::once(0)
+            .chain(code.match_indices('\n').map(|(at, _)| at + 1))
+            .collect();
+        LineIndex { starts, lines }
+    }
+
+    /// The line where `range` starts.
+    fn line(&self, range: TextRange) -> u32 {
+        let offset = usize::from(range.start());
+        let row = self.starts.partition_point(|&start| start <= offset).max(1) - 1;
+        match self.lines {
+            Some(lines) => lines.get(row).copied().unwrap_or(1),
+            None => u32::try_from(row + 1).unwrap_or(u32::MAX),
+        }
+    }
 }
 
 /// Words without which the visitor finds no CUDA assumption (compared in lower case):
@@ -509,9 +600,10 @@ pub const BF16: &str = "code.bf16";
 
 /// What one file's syntax tree holds, before the file-wide checks decide what stands.
 #[derive(Default)]
-struct FileFacts<'tree> {
-    imports: Vec<(String, Node<'tree>, String)>,
-    facts: Vec<(&'static str, SettingValue, Node<'tree>)>,
+struct FileFacts {
+    /// Module, the import statement's range, and the statement as written.
+    imports: Vec<(String, TextRange, String)>,
+    facts: Vec<(&'static str, SettingValue, TextRange)>,
     /// The file asks `torch.cuda.is_available()` (or about MPS, or counts CUDA devices): it has
     /// a fallback, so its CUDA lines are taken as guarded.
     cuda_checked: bool,
@@ -521,152 +613,224 @@ struct FileFacts<'tree> {
     gloo_named: bool,
 }
 
-fn visit<'tree>(node: Node<'tree>, code: &str, found: &mut FileFacts<'tree>) {
-    match node.kind() {
-        "import_statement" => {
-            let mut cursor = node.walk();
-            for child in node.named_children(&mut cursor) {
-                let name = match child.kind() {
-                    "dotted_name" => Some(child),
-                    "aliased_import" => child.child_by_field_name("name"),
-                    _ => None,
-                };
-                if let Some(name) = name {
-                    record_import(node, name, code, found);
-                }
+/// The walk over one file's syntax tree, to [`MAX_WALK_DEPTH`].
+struct Walk<'a> {
+    code: &'a str,
+    found: FileFacts,
+    depth: usize,
+    /// Inside the body of a `try:` that catches `ImportError` (or anything broader), or of
+    /// `if TYPE_CHECKING:`: imports here are optional.
+    optional: bool,
+}
+
+impl<'a> Visitor<'a> for Walk<'a> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        if self.depth >= MAX_WALK_DEPTH {
+            return;
+        }
+        self.depth += 1;
+        self.statement(stmt);
+        self.depth -= 1;
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if self.depth >= MAX_WALK_DEPTH {
+            return;
+        }
+        self.depth += 1;
+        match expr {
+            Expr::Attribute(_) => self.attribute(expr),
+            Expr::StringLiteral(_) if string_value(expr) == Some("gloo") => {
+                self.found.gloo_named = true;
             }
+            Expr::Call(call) => self.call(call),
+            _ => {}
         }
-        "import_from_statement" => {
-            // `from . import x` and `from .models import y` are the project's own code.
-            if let Some(module) = node
-                .child_by_field_name("module_name")
-                .filter(|m| m.kind() == "dotted_name")
-            {
-                record_import(node, module, code, found);
-            }
-        }
-        "attribute" => {
-            let Some(name) = dotted(node, code) else {
-                return;
-            };
-            if name.ends_with("cuda.is_available")
-                || name.ends_with("mps.is_available")
-                || name.ends_with("cuda.device_count")
-            {
-                found.cuda_checked = true;
-            } else if name.ends_with("is_bf16_supported") {
-                found.bf16_checked = true;
-            } else if name == "torch.bfloat16" {
-                found
-                    .facts
-                    .push((BF16, SettingValue::Text(name.clone()), node));
-            }
-        }
-        "string" if string_value(node, code).is_some_and(|s| s == "gloo") => {
-            found.gloo_named = true;
-        }
-        "decorator" => {
-            if let Some(expression) = node.named_child(0)
-                && dotted(expression, code).is_some_and(|n| n == "torch.compile")
-            {
-                found
-                    .facts
-                    .push((TORCH_COMPILE, SettingValue::Bool(true), node));
-            }
-        }
-        "assignment" => {
-            let (Some(left), Some(right)) = (
-                node.child_by_field_name("left"),
-                node.child_by_field_name("right"),
-            ) else {
-                return;
-            };
-            let named_device =
-                dotted(left, code).is_some_and(|n| n.to_ascii_lowercase().ends_with("device"));
-            if named_device && string_value(right, code).is_some_and(|v| is_cuda(&v)) {
-                found
-                    .facts
-                    .push((CUDA_DEVICE, SettingValue::Text(snippet(node, code)), node));
-            }
-        }
-        "call" => visit_call(node, code, found),
-        _ => {}
+        visitor::walk_expr(self, expr);
+        self.depth -= 1;
     }
 }
 
-fn visit_call<'tree>(node: Node<'tree>, code: &str, found: &mut FileFacts<'tree>) {
-    let Some(function) = node.child_by_field_name("function") else {
-        return;
-    };
-    let name = dotted(function, code);
-    let method = (function.kind() == "attribute")
-        .then(|| function.child_by_field_name("attribute"))
-        .flatten()
-        .map(|a| text(a, code));
-    let mut positional = None;
-    let mut keywords: Vec<(&str, Node)> = Vec::new();
-    if let Some(arguments) = node.child_by_field_name("arguments") {
-        let mut cursor = arguments.walk();
-        for argument in arguments.named_children(&mut cursor) {
-            match argument.kind() {
-                "keyword_argument" => {
-                    if let (Some(key), Some(value)) = (
-                        argument.child_by_field_name("name"),
-                        argument.child_by_field_name("value"),
-                    ) {
-                        keywords.push((text(key, code), value));
-                    }
+impl<'a> Walk<'a> {
+    fn statement(&mut self, stmt: &'a Stmt) {
+        match stmt {
+            Stmt::Import(import) => {
+                for alias in &import.names {
+                    self.import(alias.name.as_str(), stmt);
                 }
-                "comment" => {}
-                _ if positional.is_none() => positional = Some(argument),
-                _ => {}
+            }
+            // `from . import x` and `from .models import y` are the project's own code.
+            Stmt::ImportFrom(from) if from.level == 0 => {
+                if let Some(module) = &from.module {
+                    self.import(module.as_str(), stmt);
+                }
+            }
+            Stmt::Try(block) => {
+                let optional = block.handlers.iter().any(catches_import_error);
+                self.optionally(optional, |walk| walk.visit_body(&block.body));
+                for handler in &block.handlers {
+                    self.visit_except_handler(handler);
+                }
+                self.visit_body(&block.orelse);
+                self.visit_body(&block.finalbody);
+                return;
+            }
+            Stmt::If(block) if text(block.test.range(), self.code).ends_with("TYPE_CHECKING") => {
+                self.optionally(true, |walk| walk.visit_body(&block.body));
+                for clause in &block.elif_else_clauses {
+                    self.visit_elif_else_clause(clause);
+                }
+                return;
+            }
+            Stmt::FunctionDef(function) => self.decorators(&function.decorator_list),
+            Stmt::ClassDef(class) => self.decorators(&class.decorator_list),
+            Stmt::Assign(assign) => {
+                for target in &assign.targets {
+                    self.device_assignment(stmt, target, &assign.value);
+                }
+            }
+            Stmt::AnnAssign(assign) => {
+                if let Some(value) = &assign.value {
+                    self.device_assignment(stmt, &assign.target, value);
+                }
+            }
+            _ => {}
+        }
+        visitor::walk_stmt(self, stmt);
+    }
+
+    /// Walks what `walk` walks with imports optional when `optional` (or already so).
+    fn optionally(&mut self, optional: bool, walk: impl FnOnce(&mut Self)) {
+        let outer = self.optional;
+        self.optional |= optional;
+        walk(self);
+        self.optional = outer;
+    }
+
+    fn import(&mut self, module: &str, statement: &Stmt) {
+        if self.optional {
+            return;
+        }
+        let module: String = module.chars().filter(|c| !c.is_whitespace()).collect();
+        let raw = snippet(statement.range(), self.code);
+        self.found.imports.push((module, statement.range(), raw));
+    }
+
+    fn fact(&mut self, key: &'static str, value: SettingValue, range: TextRange) {
+        self.found.facts.push((key, value, range));
+    }
+
+    fn decorators(&mut self, decorators: &[ruff_python_ast::Decorator]) {
+        for decorator in decorators {
+            if dotted(&decorator.expression).is_some_and(|n| n == "torch.compile") {
+                self.fact(TORCH_COMPILE, SettingValue::Bool(true), decorator.range());
             }
         }
     }
-    let first_string = positional.and_then(|p| string_value(p, code));
-    let keyword_string = |wanted: &str| {
-        keywords
-            .iter()
-            .find(|(key, _)| *key == wanted)
-            .and_then(|(_, value)| string_value(*value, code))
+
+    /// `device = "cuda"` (or `self.device`, `DEVICE`, …).
+    fn device_assignment(&mut self, stmt: &Stmt, target: &Expr, value: &Expr) {
+        let named_device =
+            dotted(target).is_some_and(|n| n.to_ascii_lowercase().ends_with("device"));
+        if named_device && string_value(value).is_some_and(is_cuda) {
+            let snippet = snippet(stmt.range(), self.code);
+            self.fact(CUDA_DEVICE, SettingValue::Text(snippet), stmt.range());
+        }
+    }
+
+    fn attribute(&mut self, expr: &Expr) {
+        let Some(name) = dotted(expr) else {
+            return;
+        };
+        if name.ends_with("cuda.is_available")
+            || name.ends_with("mps.is_available")
+            || name.ends_with("cuda.device_count")
+        {
+            self.found.cuda_checked = true;
+        } else if name.ends_with("is_bf16_supported") {
+            self.found.bf16_checked = true;
+        } else if name == "torch.bfloat16" {
+            self.fact(BF16, SettingValue::Text(name), expr.range());
+        }
+    }
+
+    fn call(&mut self, call: &ExprCall) {
+        let range = call.range();
+        let name = dotted(&call.func);
+        let method = match &*call.func {
+            Expr::Attribute(attribute) => Some(attribute.attr.as_str()),
+            _ => None,
+        };
+        let first_string = call.arguments.args.first().and_then(string_value);
+        let keyword_string = |wanted: &str| {
+            call.arguments
+                .keywords
+                .iter()
+                .find(|k| k.arg.as_ref().is_some_and(|arg| arg.as_str() == wanted))
+                .and_then(|k| string_value(&k.value))
+        };
+        let cuda_device = || SettingValue::Text(snippet(range, self.code));
+        match method {
+            Some("cuda") => self.fact(CUDA_DEVICE, cuda_device(), range),
+            Some("to") if first_string.is_some_and(is_cuda) => {
+                self.fact(CUDA_DEVICE, cuda_device(), range)
+            }
+            _ => {}
+        }
+        if let Some(name) = name.as_deref() {
+            if (name == "device" || name.ends_with(".device")) && first_string.is_some_and(is_cuda)
+            {
+                self.fact(CUDA_DEVICE, cuda_device(), range);
+            }
+            if let Some(rest) = name.strip_prefix("torch.cuda.")
+                && !data().cuda_safe(rest)
+            {
+                self.fact(CUDA_CALL, SettingValue::Text(name.to_string()), range);
+            }
+            if name.ends_with("init_process_group") {
+                let backend = keyword_string("backend").or(first_string);
+                if backend.is_some_and(|b| b.eq_ignore_ascii_case("nccl")) {
+                    self.fact(NCCL, SettingValue::Text("nccl".to_string()), range);
+                }
+            }
+            if name == "torch.compile" {
+                self.fact(TORCH_COMPILE, SettingValue::Bool(true), range);
+            }
+        }
+        if keyword_string("device").is_some_and(is_cuda) {
+            self.fact(CUDA_DEVICE, cuda_device(), range);
+        }
+        for key in ["dtype", "torch_dtype"] {
+            if keyword_string(key).is_some_and(|d| d == "bfloat16" || d == "bf16") {
+                let value = SettingValue::Text(format!("{key}=\"bfloat16\""));
+                self.fact(BF16, value, range);
+            }
+        }
+    }
+}
+
+/// Whether an `except` clause catches a failed import: `ImportError`, `ModuleNotFoundError`,
+/// `Exception`, `BaseException` (alone or in a tuple), or everything (a bare `except:`).
+fn catches_import_error(handler: &ExceptHandler) -> bool {
+    let ExceptHandler::ExceptHandler(handler) = handler;
+    let Some(caught) = handler.type_.as_deref() else {
+        return true;
     };
-    let mut fact = |key: &'static str, value: SettingValue| found.facts.push((key, value, node));
-    let cuda_device = || SettingValue::Text(snippet(node, code));
-    match method {
-        Some("cuda") => fact(CUDA_DEVICE, cuda_device()),
-        Some("to") if first_string.as_deref().is_some_and(is_cuda) => {
-            fact(CUDA_DEVICE, cuda_device())
-        }
-        _ => {}
-    }
-    if let Some(name) = name.as_deref() {
-        if (name == "device" || name.ends_with(".device"))
-            && first_string.as_deref().is_some_and(is_cuda)
-        {
-            fact(CUDA_DEVICE, cuda_device());
-        }
-        if let Some(rest) = name.strip_prefix("torch.cuda.")
-            && !data().cuda_safe(rest)
-        {
-            fact(CUDA_CALL, SettingValue::Text(name.to_string()));
-        }
-        if name.ends_with("init_process_group") {
-            let backend = keyword_string("backend").or_else(|| first_string.clone());
-            if backend.is_some_and(|b| b.eq_ignore_ascii_case("nccl")) {
-                fact(NCCL, SettingValue::Text("nccl".to_string()));
-            }
-        }
-        if name == "torch.compile" {
-            fact(TORCH_COMPILE, SettingValue::Bool(true));
-        }
-    }
-    if keyword_string("device").is_some_and(|d| is_cuda(&d)) {
-        fact(CUDA_DEVICE, cuda_device());
-    }
-    for key in ["dtype", "torch_dtype"] {
-        if keyword_string(key).is_some_and(|d| d == "bfloat16" || d == "bf16") {
-            fact(BF16, SettingValue::Text(format!("{key}=\"bfloat16\"")));
-        }
+    let names = |expr: &Expr| {
+        dotted(expr).is_some_and(|name| {
+            let last = name.rsplit('.').next().unwrap_or_default();
+            [
+                "ImportError",
+                "ModuleNotFoundError",
+                "Exception",
+                "BaseException",
+            ]
+            .contains(&last)
+        })
+    };
+    match caught {
+        Expr::Tuple(tuple) => tuple.elts.iter().any(names),
+        other => names(other),
     }
 }
 
@@ -678,104 +842,35 @@ fn is_cuda(device: &str) -> bool {
             .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
 }
 
-fn record_import<'tree>(
-    statement: Node<'tree>,
-    name: Node<'tree>,
-    code: &str,
-    found: &mut FileFacts<'tree>,
-) {
-    if optional(statement, code) {
-        return;
-    }
-    let module: String = text(name, code)
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
-    found
-        .imports
-        .push((module, statement, snippet(statement, code)));
-}
-
-/// Whether an import is optional: inside a `try:` whose handlers catch `ImportError` (or
-/// `ModuleNotFoundError`, `Exception`, or everything), or under `if TYPE_CHECKING:`.
-fn optional(statement: Node, code: &str) -> bool {
-    let mut node = statement;
-    for _ in 0..MAX_ANCESTORS {
-        let Some(parent) = node.parent() else {
-            return false;
-        };
-        match parent.kind() {
-            "try_statement"
-                if parent
-                    .child_by_field_name("body")
-                    .is_some_and(|body| body.id() == node.id()) =>
-            {
-                let mut cursor = parent.walk();
-                let catches = parent
-                    .named_children(&mut cursor)
-                    .filter(|c| c.kind() == "except_clause")
-                    .any(|clause| {
-                        let caught = clause
-                            .named_child(0)
-                            .filter(|c| c.kind() != "block")
-                            .map(|c| text(c, code));
-                        caught.is_none_or(|caught| {
-                            [
-                                "ImportError",
-                                "ModuleNotFoundError",
-                                "Exception",
-                                "BaseException",
-                            ]
-                            .iter()
-                            .any(|name| caught.contains(name))
-                        })
-                    });
-                if catches {
-                    return true;
-                }
-            }
-            "if_statement"
-                if parent
-                    .child_by_field_name("condition")
-                    .is_some_and(|c| text(c, code).ends_with("TYPE_CHECKING")) =>
-            {
-                return true;
-            }
-            _ => {}
-        }
-        node = parent;
-    }
-    false
-}
-
-fn text<'a>(node: Node, code: &'a str) -> &'a str {
-    code.get(node.byte_range()).unwrap_or_default()
+fn text(range: TextRange, code: &str) -> &str {
+    code.get(std::ops::Range::<usize>::from(range))
+        .unwrap_or_default()
 }
 
 /// The node's text on one line, cut short: what the report quotes.
-fn snippet(node: Node, code: &str) -> String {
+fn snippet(range: TextRange, code: &str) -> String {
     const MAX: usize = 80;
-    let line = text(node, code).lines().next().unwrap_or_default().trim();
+    let line = text(range, code).lines().next().unwrap_or_default().trim();
     match line.char_indices().nth(MAX) {
         Some((cut, _)) => format!("{}…", &line[..cut]),
         None => line.to_string(),
     }
 }
 
-/// `torch.cuda.set_device` for an identifier or a chain of attributes; `None` for anything
-/// else (a call, a subscript). Walked down the chain without recursion.
-fn dotted(node: Node, code: &str) -> Option<String> {
+/// `torch.cuda.set_device` for a name or a chain of attributes; `None` for anything else (a
+/// call, a subscript). Walked down the chain without recursion.
+fn dotted(expr: &Expr) -> Option<String> {
     let mut parts = Vec::new();
-    let mut current = node;
+    let mut current = expr;
     loop {
-        match current.kind() {
-            "identifier" => {
-                parts.push(text(current, code));
+        match current {
+            Expr::Name(name) => {
+                parts.push(name.id.as_str());
                 break;
             }
-            "attribute" => {
-                parts.push(text(current.child_by_field_name("attribute")?, code));
-                current = current.child_by_field_name("object")?;
+            Expr::Attribute(attribute) => {
+                parts.push(attribute.attr.as_str());
+                current = &attribute.value;
             }
             _ => return None,
         }
@@ -787,22 +882,15 @@ fn dotted(node: Node, code: &str) -> Option<String> {
     Some(parts.join("."))
 }
 
-/// The value of a plain string literal (`"cuda"`, `'nccl'`); `None` for an f-string with
-/// replacement fields, concatenations, or anything that is not a string.
-fn string_value(node: Node, code: &str) -> Option<String> {
-    if node.kind() != "string" {
-        return None;
-    }
-    let mut value = String::new();
-    let mut cursor = node.walk();
-    for child in node.named_children(&mut cursor) {
-        match child.kind() {
-            "string_start" | "string_end" => {}
-            "string_content" => value.push_str(text(child, code)),
-            _ => return None,
+/// The value of a plain string literal (`"cuda"`, `'nccl'`); `None` for f-strings, implicit
+/// concatenations, or anything that is not a string.
+fn string_value(expr: &Expr) -> Option<&str> {
+    match expr {
+        Expr::StringLiteral(literal) if !literal.value.is_implicit_concatenated() => {
+            Some(literal.value.to_str())
         }
+        _ => None,
     }
-    Some(value)
 }
 
 /// The knowledge files, parsed once.
@@ -1024,15 +1112,14 @@ mod tests {
 
     /// Parses texts as the files they are named after, as a scan of them would.
     fn analyse_into(scan: &mut CodeScan, name: &str, text: &str, project: &mut Project) {
-        let mut parser = new_parser().expect("the Python grammar loads");
         let result = if name.ends_with(".ipynb") {
             let (code, lines, installs) = notebook_code(text).expect("a notebook");
             for (magic, line) in installs {
                 project.packages.extend(pip_installs(&magic, name, line));
             }
-            analyse(&mut parser, &code, Some(&lines), name)
+            analyse(&code, Some(&lines), name)
         } else {
-            analyse(&mut parser, text, None, name)
+            analyse(text, None, name)
         };
         match result {
             Ok(result) => {
@@ -1228,20 +1315,110 @@ mod tests {
         assert!(names("nvidia-smi").is_empty());
     }
 
+    /// Hostile files go through the real reader (files on disk, parsing threads): what nests
+    /// past the limit is left with a note instead of taking the parser's slow paths, and deep
+    /// trees under it (half a million levels) are parsed, walked and dropped without
+    /// overflowing a stack.
     #[test]
-    fn hostile_code_parses_in_bounded_time_without_panics() {
-        let deep = format!("x = {}1{}\n", "(".repeat(200_000), ")".repeat(200_000));
-        let chain = format!("{}.cuda()\n", vec!["a"; 100_000].join("."));
-        let garbage = "def (:\n\t\t  import\x01 ((( 'unterminated\n".repeat(20_000);
-        let started = Instant::now();
-        let project = scan_code(&[
-            ("deep.py", &deep),
-            ("chain.py", &chain),
-            ("bad.py", &garbage),
-        ]);
-        // Each file either parses or is left with a note once its time is up.
-        assert!(started.elapsed() < Duration::from_secs(5));
-        assert!(project.settings.len() <= MAX_PER_KEY_PER_FILE);
+    fn hostile_code_is_left_with_a_note_or_parsed_without_panics() {
+        let cap = MAX_PYTHON_BYTES as usize;
+        // Each holds a CUDA word, so each is parsed whole (were it not for its nesting).
+        let nested = [
+            (
+                "parens.py",
+                format!(
+                    "model.cuda()\nx = {}1{}\n",
+                    "(".repeat(200_000),
+                    ")".repeat(200_000)
+                ),
+            ),
+            (
+                "fstrings.py",
+                format!(
+                    "model.cuda()\n{}",
+                    format!("x = {}\n", "f'{".repeat(300)).repeat(100)
+                ),
+            ),
+            (
+                "minus.py",
+                format!("model.cuda()\nx = {}1\n", "- ".repeat(cap / 4)),
+            ),
+            (
+                "nots.py",
+                format!("model.cuda()\nx = {}1\n", "not ".repeat(cap / 8)),
+            ),
+            (
+                "bad.py",
+                "def (:\n\t\t  import\x01 ((( 'unterminated\n".repeat(20_000),
+            ),
+        ];
+        let parsed = [
+            (
+                "chain.py",
+                format!("{}.cuda()\n", vec!["a"; 100_000].join(".")),
+            ),
+            (
+                "sum.py",
+                format!("import torch\nx = {}1\n", "1+".repeat(cap / 2 - 32)),
+            ),
+            (
+                "calls.py",
+                format!("import torch\nx = f{}\n", "()".repeat(cap / 2 - 32)),
+            ),
+            (
+                "py2.py",
+                "print 'x'\nimport einops\nexec 'y'\n".repeat(10_000),
+            ),
+        ];
+        let dir = tempfile::tempdir().expect("tempdir");
+        let files: Vec<SourceFile> = nested
+            .iter()
+            .chain(&parsed)
+            .map(|(name, text)| {
+                let path = dir.path().join(name);
+                std::fs::write(&path, text).expect("write");
+                SourceFile {
+                    path,
+                    relative: name.to_string(),
+                    notebook: false,
+                }
+            })
+            .collect();
+        let mut project = Project::default();
+        let mut scan = CodeScan::new(files.iter().map(|f| f.relative.as_str()));
+        scan.read_files(&files, &mut project);
+        let skipped: Vec<&str> = scan
+            .skipped
+            .iter()
+            .map(|note| note.split(':').next().unwrap_or_default())
+            .collect();
+        assert_eq!(
+            skipped,
+            ["parens.py", "fstrings.py", "minus.py", "nots.py", "bad.py"]
+        );
+        assert!(
+            scan.skipped[0].ends_with("nested over 200 deep)"),
+            "{:?}",
+            scan.skipped
+        );
+        // What parses still yields its facts: the chain's `.cuda()`, the imports above the sums.
+        assert_eq!(
+            settings(&project),
+            [
+                "chain.py:1 code.cuda_device a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.…"
+            ]
+        );
+        let imports: Vec<&str> = scan
+            .imports
+            .iter()
+            .map(|i| i.evidence.file.as_str())
+            .collect();
+        assert_eq!(imports[..2], ["sum.py", "calls.py"]);
+        assert_eq!(
+            imports.len(),
+            2 + 10_000,
+            "every import of the Python 2 file"
+        );
     }
 
     #[test]
