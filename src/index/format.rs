@@ -21,6 +21,7 @@
 use std::collections::HashMap;
 use std::fmt::Write;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use pep440_rs::Version;
 
@@ -130,9 +131,15 @@ pub fn read(text: &str) -> Result<Package, FormatError> {
             ));
         }
     }
-    let mut package = Package::default();
+    let mut package = Package {
+        releases: Vec::with_capacity(text.matches("\nrelease ").count()),
+        ..Package::default()
+    };
     // Each tag once: every release naming it shares it.
     let mut tags: Vec<Wheel> = Vec::new();
+    // The wheel list of the release read last, as written and as read: the next release with
+    // the same list shares it.
+    let mut last_wheels: Option<(&str, Arc<[Wheel]>)> = None;
     for (number, line) in lines {
         if line.is_empty() || line.starts_with('#') {
             continue;
@@ -152,7 +159,10 @@ pub fn read(text: &str) -> Result<Package, FormatError> {
                 }
                 tags.push(Wheel::from(tag));
             }
-            "release" => package.releases.push(release(rest, &tags, number)?),
+            "release" => {
+                let release = release(rest, &tags, &mut last_wheels, number)?;
+                package.releases.push(release);
+            }
             "metadata" | "requires" => {
                 let (version, requirement) = split_space(rest);
                 let version = Version::from_str(version)
@@ -185,7 +195,12 @@ pub fn read(text: &str) -> Result<Package, FormatError> {
     Ok(package)
 }
 
-fn release(rest: &str, tags: &[Wheel], number: usize) -> Result<Release, FormatError> {
+fn release<'t>(
+    rest: &'t str,
+    tags: &[Wheel],
+    last_wheels: &mut Option<(&'t str, Arc<[Wheel]>)>,
+    number: usize,
+) -> Result<Release, FormatError> {
     let bad = |message: String| FormatError {
         line: number,
         message,
@@ -205,16 +220,14 @@ fn release(rest: &str, tags: &[Wheel], number: usize) -> Result<Release, FormatE
         if let Some(python) = field.strip_prefix("python=") {
             release.requires_python = Some(python.to_string());
         } else if let Some(list) = field.strip_prefix("wheels=") {
-            for part in list.split(',') {
-                let (start, end) = part.split_once('-').unwrap_or((part, part));
-                let (Ok(start), Ok(end)) = (start.parse::<usize>(), end.parse::<usize>()) else {
-                    return Err(bad(format!("bad wheel list `{list}`")));
-                };
-                if start > end || end >= tags.len() {
-                    return Err(bad(format!("wheel list `{list}` names unknown tags")));
+            release.wheels = match last_wheels {
+                Some((written, wheels)) if *written == list => wheels.clone(),
+                _ => {
+                    let wheels = wheel_list(list, tags).map_err(bad)?;
+                    *last_wheels = Some((list, wheels.clone()));
+                    wheels
                 }
-                release.wheels.extend(tags[start..=end].iter().cloned());
-            }
+            };
         } else if field == "sdist" {
             release.sdist = true;
         } else if field == "yanked" {
@@ -229,6 +242,25 @@ fn release(rest: &str, tags: &[Wheel], number: usize) -> Result<Release, FormatE
 /// The text before the first space and the text after it (`""` when there is none). A byte
 /// loop: the fields are a few bytes long, where setting up a searcher costs more than the search,
 /// and a package's file has hundreds of lines.
+/// The tags a release's `wheels=3-7,9` names.
+fn wheel_list(list: &str, tags: &[Wheel]) -> Result<Arc<[Wheel]>, String> {
+    let mut ranges = Vec::new();
+    for part in list.split(',') {
+        let (start, end) = part.split_once('-').unwrap_or((part, part));
+        let (Ok(start), Ok(end)) = (start.parse::<usize>(), end.parse::<usize>()) else {
+            return Err(format!("bad wheel list `{list}`"));
+        };
+        if start > end || end >= tags.len() {
+            return Err(format!("wheel list `{list}` names unknown tags"));
+        }
+        ranges.push(start..=end);
+    }
+    Ok(ranges
+        .into_iter()
+        .flat_map(|range| tags[range].iter().cloned())
+        .collect())
+}
+
 fn split_space(text: &str) -> (&str, &str) {
     match text.bytes().position(|b| b == b' ') {
         Some(at) => (&text[..at], &text[at + 1..]),
@@ -255,14 +287,15 @@ mod tests {
         let mut a = Release::new(Version::from_str("0.16.2").unwrap());
         a.uploaded = Some("2023-12-12".into());
         a.requires_python = Some(">=3.8".into());
-        a.wheels = vec![
+        a.wheels = [
             "cp38-cp38-manylinux1_x86_64".into(),
             "cp39-cp39-manylinux1_x86_64".into(),
-        ];
+        ]
+        .into();
         a.sdist = true;
         a.requires_dist = Some(vec!["numpy".into(), "torch==2.1.2".into()]);
         let mut b = Release::new(Version::from_str("0.17.0").unwrap());
-        b.wheels = vec!["cp39-cp39-manylinux1_x86_64".into(), "py3-none-any".into()];
+        b.wheels = ["cp39-cp39-manylinux1_x86_64".into(), "py3-none-any".into()].into();
         b.yanked = true;
         b.requires_dist = Some(vec![]);
         Package {

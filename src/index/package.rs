@@ -83,8 +83,9 @@ pub struct Release {
     /// Every file of the release is yanked (PEP 592): installers skip it unless pinned with `==`.
     pub yanked: bool,
     /// The distinct `python-abi-platform` tags of its wheels, as in the file names. Shared:
-    /// most releases repeat the tags of the one before, and a package file names each tag once.
-    pub wheels: Vec<Wheel>,
+    /// most releases repeat the tags of the one before, so a package file read once holds one
+    /// list per run of releases with the same tags, and each tag once.
+    pub wheels: Arc<[Wheel]>,
     /// `Requires-Dist` from the release's metadata file, when it was fetched (PEP 658); `None`
     /// when not fetched, `Some(vec![])` for a release that requires nothing.
     pub requires_dist: Option<Vec<String>>,
@@ -99,8 +100,17 @@ impl Release {
             requires_python: None,
             sdist: false,
             yanked: false,
-            wheels: Vec::new(),
+            wheels: Arc::new([]),
             requires_dist: None,
+        }
+    }
+
+    /// Adds a wheel tag the release does not list yet (releases are built file by file).
+    pub fn add_wheel(&mut self, wheel: Wheel) {
+        if !self.wheels.contains(&wheel) {
+            let mut wheels = self.wheels.to_vec();
+            wheels.push(wheel);
+            self.wheels = wheels.into();
         }
     }
 
@@ -134,7 +144,7 @@ impl Package {
         let (version, tag) = super::tags::split_wheel_filename(&file)?;
         let version = Version::from_str(version).ok()?;
         let mut release = Release::new(version);
-        release.wheels.push(Wheel::from(tag.as_str()));
+        release.add_wheel(Wheel::from(tag.as_str()));
         Some(Package {
             name: name.to_string(),
             source: url.to_string(),
@@ -170,10 +180,8 @@ impl Package {
                 Some(last) if last.version == release.version => {
                     last.sdist |= release.sdist;
                     last.yanked &= release.yanked;
-                    for wheel in release.wheels {
-                        if !last.wheels.contains(&wheel) {
-                            last.wheels.push(wheel);
-                        }
+                    for wheel in release.wheels.iter() {
+                        last.add_wheel(wheel.clone());
                     }
                     last.uploaded = min_date(last.uploaded.take(), release.uploaded);
                     last.requires_python = last.requires_python.take().or(release.requires_python);

@@ -271,10 +271,7 @@ fn assemble(name: &str, files: Vec<File>) -> Page {
             .entry(version.clone())
             .or_insert_with(|| Release::new(version.clone()));
         match &wheel {
-            Some(tag) if !release.wheels.iter().any(|w| **w == **tag) => release
-                .wheels
-                .push(super::package::Wheel::from(tag.as_ref())),
-            Some(_) => {}
+            Some(tag) => release.add_wheel(super::package::Wheel::from(tag.as_ref())),
             None => release.sdist = true,
         }
         if let Some(uploaded) = file.uploaded
@@ -356,7 +353,10 @@ mod tests {
         let one = &p.releases[0];
         assert_eq!(one.version.to_string(), "1.0");
         assert!(one.sdist);
-        assert_eq!(one.wheels, vec!["cp311-cp311-manylinux_2_17_x86_64".into()]);
+        assert_eq!(
+            one.wheels.to_vec(),
+            vec!["cp311-cp311-manylinux_2_17_x86_64".into()]
+        );
         assert_eq!(one.requires_python.as_deref(), Some(">=3.8"));
         assert_eq!(one.uploaded.as_deref(), Some("2024-01-01"));
         assert!(!one.yanked);

@@ -218,7 +218,6 @@ impl CodeScan {
                 skipped - MAX_SKIP_NOTES
             ));
         }
-        let data = data();
         // Modules the configs name (`_target_`) are dependencies too, after the code's imports.
         let from_configs = std::mem::take(&mut project.config_imports);
         self.imports
@@ -227,6 +226,11 @@ impl CodeScan {
                 module,
                 evidence,
             }));
+        if self.imports.is_empty() {
+            // Most projects `check` sees have no code: the import map is not even read.
+            return;
+        }
+        let data = data();
         let mut declared: HashSet<String> = project
             .packages
             .iter()
