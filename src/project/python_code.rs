@@ -51,11 +51,13 @@ const MAX_CODE_FILES: usize = 5_000;
 /// one file. Real code stays far below; past it the parser's recursion (and, for unterminated
 /// nested f-strings, its time) grows without use, so such a file is left unread with a note.
 pub const MAX_NESTING: u32 = 200;
-/// The stack of a parsing thread. A file under [`MAX_PYTHON_BYTES`] that passes the nesting
-/// check can still make a syntax tree half a million levels deep (`a+a+a…`, `a.b.b…`), which
-/// dropping the tree walks recursively; 128 MiB holds that with room to spare, and only the
-/// pages used are ever committed.
-const PARSE_STACK: usize = 128 << 20;
+/// Stack bytes a parsing thread gets per byte of the largest file it may read. A file that
+/// passes the nesting check can still make a syntax tree one level deep per two bytes
+/// (`a+a+a…`, `a.b.b…`), which dropping the tree walks recursively at well under 64 bytes a
+/// level; only the pages used are ever committed.
+const STACK_PER_BYTE: usize = 128;
+/// The least stack a parsing thread gets (a 64 KiB module needs far less).
+const MIN_PARSE_STACK: usize = 8 << 20;
 /// How deep the walk looks into the syntax tree: facts sit near statements, not hundreds of
 /// levels into an expression.
 const MAX_WALK_DEPTH: usize = 256;
@@ -284,20 +286,24 @@ impl CodeScan {
 }
 
 /// Reads the `admitted` files (each with its size) on up to `threads` parsing threads, each with
-/// a [`PARSE_STACK`]-deep stack (even for one file: the caller's stack may be too shallow for a
-/// deep tree). Results come back in the given order, so the report does not depend on
+/// a stack deep enough for the largest file's tree (even for one file: the caller's stack may be
+/// too shallow for a deep tree). Results come back in the given order, so the report does not depend on
 /// scheduling; a file no thread could read gets a note.
 fn read_in_parallel(admitted: &[(&SourceFile, u64)], threads: usize) -> Vec<FileResult> {
     if admitted.is_empty() {
         return Vec::new();
     }
+    // No file over MAX_PYTHON_BYTES is parsed (a notebook's code included).
+    let largest = admitted.iter().map(|&(_, size)| size).max().unwrap_or(0);
+    let largest = usize::try_from(largest.min(MAX_PYTHON_BYTES)).unwrap_or(usize::MAX);
+    let stack = largest.saturating_mul(STACK_PER_BYTE).max(MIN_PARSE_STACK);
     let next = std::sync::atomic::AtomicUsize::new(0);
     let mut results: Vec<Option<FileResult>> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .filter_map(|_| {
                 std::thread::Builder::new()
                     .name("mlcompat-parse".into())
-                    .stack_size(PARSE_STACK)
+                    .stack_size(stack)
                     .spawn_scoped(scope, || {
                         let mut done = Vec::new();
                         loop {
@@ -336,7 +342,7 @@ fn read_in_parallel(admitted: &[(&SourceFile, u64)], threads: usize) -> Vec<File
 }
 
 /// Reads and parses one file of `size` bytes (as the budget saw it). Never fails: what cannot
-/// be read is the result's note. Runs on a parsing thread (see [`PARSE_STACK`]).
+/// be read is the result's note. Runs on a parsing thread (see [`STACK_PER_BYTE`]).
 fn read_one(file: &SourceFile, size: u64) -> FileResult {
     let relative = file.relative.as_str();
     let cap = if file.notebook {
