@@ -39,14 +39,23 @@ impl ColorWhen {
 }
 
 /// Writes through anstream, which strips colour when stdout is not a terminal or NO_COLOR is set
-/// (under `auto`). A closed pipe (`| head`) is not an error.
+/// (under `auto`). A closed pipe (`| head`) is not an error. Text without an escape character
+/// has nothing to strip or translate and is written as it is, not scanned by anstream's
+/// escape-sequence parser (70 KB for `rules list`).
 pub fn write_stdout(text: &str, choice: anstream::ColorChoice) -> Result<()> {
     ensure_open()?;
-    let mut stream = anstream::AutoStream::new(std::io::stdout().lock(), choice);
-    match stream
-        .write_all(text.as_bytes())
-        .and_then(|()| stream.flush())
-    {
+    let written = if text.contains('\x1b') {
+        let mut stream = anstream::AutoStream::new(std::io::stdout().lock(), choice);
+        stream
+            .write_all(text.as_bytes())
+            .and_then(|()| stream.flush())
+    } else {
+        let mut stream = std::io::stdout().lock();
+        stream
+            .write_all(text.as_bytes())
+            .and_then(|()| stream.flush())
+    };
+    match written {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
             Err(e).context("writing the report")
         }
