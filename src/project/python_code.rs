@@ -548,11 +548,13 @@ impl<'a> LineIndex<'a> {
     }
 }
 
-/// Words without which the visitor finds no CUDA assumption (compared in lower case):
+/// Words without which the walk finds no CUDA assumption (compared in lower case):
 /// `.cuda()`, `"cuda"` and `torch.cuda.*` hold `cuda`; `backend="nccl"` holds `nccl`;
-/// `torch.compile` holds `compile`; `torch.bfloat16`, `dtype="bf16"` hold `bf16`/`bfloat16`.
-/// A change to [`visit`] that looks for another word must add it here.
-const CUDA_WORDS: [&str; 5] = ["cuda", "nccl", "compile", "bf16", "bfloat16"];
+/// `torch.compile` (a call or a decorator, matched as that dotted name) holds `torch.compile`,
+/// so the many modules that call `re.compile` are not parsed whole for it; `torch.bfloat16`,
+/// `dtype="bf16"` hold `bf16`/`bfloat16`. A change to [`Walk`] that looks for another word must
+/// add it here.
+const CUDA_WORDS: [&str; 5] = ["cuda", "nccl", "torch.compile", "bf16", "bfloat16"];
 /// The word every import statement holds (`import x`, `from x import y`).
 const IMPORT_WORD: &str = "import";
 
@@ -1469,6 +1471,10 @@ mod tests {
         assert_eq!(&late[end..], "X = 1\n");
         assert_eq!(needed("import torch\nx.to('CUDA')\n"), Needed::All);
         assert_eq!(needed("dtype = torch.bfloat16\n"), Needed::All);
+        // `re.compile` is not `torch.compile`: only the imports are parsed.
+        let regex = "import re\nPATTERN = re.compile('x')\n";
+        assert_eq!(needed(regex), Needed::ImportsUpTo(10));
+        assert_eq!(needed("import torch\nm = torch.compile(m)\n"), Needed::All);
         // What the cut file yields is what the whole file yields: the optional import stays
         // optional, the late one is found.
         let project = scan_code(&[("a.py", text), ("b.py", late)]);
