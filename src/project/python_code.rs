@@ -459,13 +459,13 @@ fn analyse(code: &str, lines: Option<&[u32]>, relative: &str) -> Result<FileResu
 /// clear are counted exactly with the parser's own lexer, which takes linear time where parsing
 /// such a file would not.
 fn too_deep(code: &str) -> bool {
-    maybe_deep(code.as_bytes()) && lexed_too_deep(code)
+    maybe_deep(code) && lexed_too_deep(code)
 }
 
 /// An over-estimate of [`too_deep`]: brackets in strings and comments count too.
-fn maybe_deep(code: &[u8]) -> bool {
+fn maybe_deep(code: &str) -> bool {
     let (mut depth, mut run) = (0u32, 0u32);
-    for &byte in code {
+    for &byte in code.as_bytes() {
         match byte {
             b'(' | b'[' | b'{' => depth += 1,
             b')' | b']' | b'}' => depth = depth.saturating_sub(1),
@@ -477,12 +477,7 @@ fn maybe_deep(code: &[u8]) -> bool {
             return true;
         }
     }
-    let words = |word: &str| {
-        code.windows(word.len())
-            .filter(|w| *w == word.as_bytes())
-            .count()
-    };
-    words("not") + words("await") > MAX_NESTING as usize
+    code.matches("not").count() + code.matches("await").count() > MAX_NESTING as usize
 }
 
 /// [`too_deep`] counted on tokens: open brackets and f-/t-strings, and runs of prefix operators.
