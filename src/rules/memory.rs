@@ -460,9 +460,14 @@ fn trim(value: f64) -> String {
     text.strip_suffix(".0").unwrap_or(&text).to_string()
 }
 
-/// The listed transformer shape nearest in size to `params` (by ratio).
+/// The listed transformer shape nearest in size to `params` (by ratio). The larger of the ratio
+/// and its inverse orders shapes as `|ln(ratio)|` does, without a logarithm: the only function
+/// mlcompat would load libm for.
 fn nearest_shape(shapes: &[Shape], params: f64) -> Option<&Shape> {
-    let distance = |shape: &Shape| (shape.params / params).ln().abs();
+    let distance = |shape: &Shape| {
+        let ratio = shape.params / params;
+        ratio.max(ratio.recip())
+    };
     shapes
         .iter()
         .filter(|s| s.params > 0.0)
