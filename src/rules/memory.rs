@@ -484,3 +484,42 @@ fn demand(estimate: &MemoryEstimate) -> (u8, u64) {
     };
     (fit, estimate.need.0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape(billions: f64) -> Shape {
+        Shape {
+            params: billions * 1e9,
+            hidden: 1.0,
+            layers: 1.0,
+            heads: 1.0,
+        }
+    }
+
+    /// Nearest by ratio, as a logarithmic scale puts it: 3B is nearer 7B (×2.3) than 1B (×3),
+    /// 2.5B nearer 1B (×2.5) than 7B (×2.8), and the ratio's direction does not matter.
+    #[test]
+    fn the_nearest_shape_is_nearest_by_ratio() {
+        let shapes = [shape(1.0), shape(7.0), shape(13.0), shape(0.0)];
+        let nearest =
+            |billions: f64| nearest_shape(&shapes, billions * 1e9).map(|s| s.params / 1e9);
+        assert_eq!(nearest(3.0), Some(7.0));
+        assert_eq!(nearest(2.5), Some(1.0));
+        assert_eq!(nearest(10.0), Some(13.0));
+        assert_eq!(nearest(0.1), Some(1.0));
+        assert_eq!(nearest(70.0), Some(13.0));
+        for billions in [0.3, 1.5, 2.0, 2.7, 4.0, 9.0, 9.6, 11.0, 40.0] {
+            let by_log = shapes
+                .iter()
+                .filter(|s| s.params > 0.0)
+                .min_by(|a, b| {
+                    let d = |s: &Shape| (s.params / (billions * 1e9)).ln().abs();
+                    d(a).total_cmp(&d(b))
+                })
+                .map(|s| s.params / 1e9);
+            assert_eq!(nearest(billions), by_log, "{billions}B");
+        }
+    }
+}
