@@ -287,8 +287,8 @@ impl CodeScan {
 
 /// Reads the `admitted` files (each with its size) on up to `threads` parsing threads, each with
 /// a stack deep enough for the largest file's tree (even for one file: the caller's stack may be
-/// too shallow for a deep tree). Results come back in the given order, so the report does not depend on
-/// scheduling; a file no thread could read gets a note.
+/// too shallow for a deep tree). Results come back in the given order, so the report does not
+/// depend on scheduling; a file no thread read gets a note.
 fn read_in_parallel(admitted: &[(&SourceFile, u64)], threads: usize) -> Vec<FileResult> {
     if admitted.is_empty() {
         return Vec::new();
@@ -298,7 +298,7 @@ fn read_in_parallel(admitted: &[(&SourceFile, u64)], threads: usize) -> Vec<File
     let largest = usize::try_from(largest.min(MAX_PYTHON_BYTES)).unwrap_or(usize::MAX);
     let stack = largest.saturating_mul(STACK_PER_BYTE).max(MIN_PARSE_STACK);
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut results: Vec<Option<FileResult>> = std::thread::scope(|scope| {
+    let results: Vec<Option<FileResult>> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .filter_map(|_| {
                 std::thread::Builder::new()
@@ -327,12 +327,12 @@ fn read_in_parallel(admitted: &[(&SourceFile, u64)], threads: usize) -> Vec<File
         results
     });
     results
-        .iter_mut()
+        .into_iter()
         .zip(admitted)
         .map(|(result, (file, _))| {
-            result.take().unwrap_or_else(|| FileResult {
+            result.unwrap_or_else(|| FileResult {
                 note: Some(format!(
-                    "{}: not read (no thread could be started to parse it)",
+                    "{}: not read (its parsing thread could not start or failed)",
                     file.relative
                 )),
                 ..FileResult::default()
