@@ -44,16 +44,15 @@ impl ColorWhen {
 /// escape-sequence parser (70 KB for `rules list`).
 pub fn write_stdout(text: &str, choice: anstream::ColorChoice) -> Result<()> {
     ensure_open()?;
+    fn write_flushed(mut stream: impl Write, text: &str) -> std::io::Result<()> {
+        stream.write_all(text.as_bytes())?;
+        stream.flush()
+    }
+    let stdout = std::io::stdout().lock();
     let written = if text.contains('\x1b') {
-        let mut stream = anstream::AutoStream::new(std::io::stdout().lock(), choice);
-        stream
-            .write_all(text.as_bytes())
-            .and_then(|()| stream.flush())
+        write_flushed(anstream::AutoStream::new(stdout, choice), text)
     } else {
-        let mut stream = std::io::stdout().lock();
-        stream
-            .write_all(text.as_bytes())
-            .and_then(|()| stream.flush())
+        write_flushed(stdout, text)
     };
     match written {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {

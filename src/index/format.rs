@@ -239,9 +239,6 @@ fn release<'t>(
     Ok(release)
 }
 
-/// The text before the first space and the text after it (`""` when there is none). A byte
-/// loop: the fields are a few bytes long, where setting up a searcher costs more than the search,
-/// and a package's file has hundreds of lines.
 /// The tags a release's `wheels=3-7,9` names.
 fn wheel_list(list: &str, tags: &[Wheel]) -> Result<Arc<[Wheel]>, String> {
     let mut ranges = Vec::new();
@@ -261,6 +258,9 @@ fn wheel_list(list: &str, tags: &[Wheel]) -> Result<Arc<[Wheel]>, String> {
         .collect())
 }
 
+/// The text before the first space and the text after it (`""` when there is none). A byte
+/// loop: the fields are a few bytes long, where setting up a searcher costs more than the search,
+/// and a package's file has hundreds of lines.
 fn split_space(text: &str) -> (&str, &str) {
     match text.bytes().position(|b| b == b' ') {
         Some(at) => (&text[..at], &text[at + 1..]),

@@ -416,6 +416,9 @@ fn analyse(code: &str, lines: Option<&[u32]>, relative: &str) -> Result<FileResu
         walk.visit_body(&module.body);
     }
     let found = walk.found;
+    if found.imports.is_empty() && found.facts.is_empty() {
+        return Ok(FileResult::default());
+    }
     let line_of = LineIndex::new(code, lines);
     let mut result = FileResult::default();
     for (module, range, raw) in found.imports {
@@ -718,9 +721,11 @@ impl<'a> Walk<'a> {
         if self.optional {
             return;
         }
-        let module: String = module.chars().filter(|c| !c.is_whitespace()).collect();
+        // The parser writes a dotted name without the spaces `import a . b` may have.
         let raw = snippet(statement.range(), self.code);
-        self.found.imports.push((module, statement.range(), raw));
+        self.found
+            .imports
+            .push((module.to_string(), statement.range(), raw));
     }
 
     fn fact(&mut self, key: &'static str, value: SettingValue, range: TextRange) {

@@ -55,20 +55,20 @@ pub fn mlcompat() -> assert_cmd::Command {
 
 /// A JSON report's component `name`.
 pub fn component<'a>(report: &'a Value, name: &str) -> &'a Value {
-    report["components"]
-        .as_array()
-        .expect("components")
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("no component {name} in {report:#}"))
+    entry(report, "components", "name", name)
 }
 
 /// A JSON report's finding of rule `rule`.
 pub fn finding<'a>(report: &'a Value, rule: &str) -> &'a Value {
-    report["findings"]
+    entry(report, "findings", "rule", rule)
+}
+
+/// The entry of the report's `list` whose `field` is `value`.
+fn entry<'a>(report: &'a Value, list: &str, field: &str, value: &str) -> &'a Value {
+    report[list]
         .as_array()
-        .expect("findings")
+        .unwrap_or_else(|| panic!("no {list} in {report:#}"))
         .iter()
-        .find(|f| f["rule"] == rule)
-        .unwrap_or_else(|| panic!("no finding {rule} in {report:#}"))
+        .find(|entry| entry[field] == value)
+        .unwrap_or_else(|| panic!("no {list} entry with {field} {value} in {report:#}"))
 }
