@@ -105,12 +105,18 @@ impl Release {
         }
     }
 
-    /// Adds a wheel tag the release does not list yet (releases are built file by file).
-    pub fn add_wheel(&mut self, wheel: Wheel) {
-        if !self.wheels.contains(&wheel) {
-            let mut wheels = self.wheels.to_vec();
-            wheels.push(wheel);
-            self.wheels = wheels.into();
+    /// Adds the wheel tags the release does not list yet (releases are built file by file, and
+    /// merged), making one new shared list however many are added.
+    pub fn add_wheels(&mut self, wheels: impl IntoIterator<Item = Wheel>) {
+        let mut list = self.wheels.to_vec();
+        let before = list.len();
+        for wheel in wheels {
+            if !list.contains(&wheel) {
+                list.push(wheel);
+            }
+        }
+        if list.len() > before {
+            self.wheels = list.into();
         }
     }
 
@@ -144,7 +150,7 @@ impl Package {
         let (version, tag) = super::tags::split_wheel_filename(&file)?;
         let version = Version::from_str(version).ok()?;
         let mut release = Release::new(version);
-        release.add_wheel(Wheel::from(tag.as_str()));
+        release.add_wheels([Wheel::from(tag.as_str())]);
         Some(Package {
             name: name.to_string(),
             source: url.to_string(),
@@ -180,9 +186,7 @@ impl Package {
                 Some(last) if last.version == release.version => {
                     last.sdist |= release.sdist;
                     last.yanked &= release.yanked;
-                    for wheel in release.wheels.iter() {
-                        last.add_wheel(wheel.clone());
-                    }
+                    last.add_wheels(release.wheels.iter().cloned());
                     last.uploaded = min_date(last.uploaded.take(), release.uploaded);
                     last.requires_python = last.requires_python.take().or(release.requires_python);
                     last.requires_dist = last.requires_dist.take().or(release.requires_dist);

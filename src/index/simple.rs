@@ -271,7 +271,7 @@ fn assemble(name: &str, files: Vec<File>) -> Page {
             .entry(version.clone())
             .or_insert_with(|| Release::new(version.clone()));
         match &wheel {
-            Some(tag) => release.add_wheel(super::package::Wheel::from(tag.as_ref())),
+            Some(tag) => release.add_wheels([super::package::Wheel::from(tag.as_ref())]),
             None => release.sdist = true,
         }
         if let Some(uploaded) = file.uploaded

@@ -260,11 +260,7 @@ impl CodeScan {
                 continue;
             }
             declared.insert(distribution.clone());
-            let verb = if import.raw.starts_with("_target_") {
-                "names"
-            } else {
-                "imports"
-            };
+            let verb = if from_config { "names" } else { "imports" };
             project.notes.push(format!(
                 "{}: {verb} {}, which no manifest declares; judged as the package {distribution}",
                 import.evidence, import.module
@@ -917,29 +913,28 @@ impl Data {
     /// The distribution an import needs: the longest listed prefix of its dotted name, else
     /// its top-level module's own name.
     fn distribution(&self, module: &str) -> (String, Vec<String>) {
-        let mut prefix = module;
-        loop {
-            if let Some((distribution, also)) = self.imports.get(prefix) {
-                return (distribution.clone(), also.clone());
-            }
-            match prefix.rsplit_once('.') {
-                Some((shorter, _)) => prefix = shorter,
-                None => return (normalize(prefix), Vec::new()),
-            }
+        match self.listed(module) {
+            Some((distribution, also)) => (distribution.clone(), also.clone()),
+            None => (
+                normalize(module.split('.').next().unwrap_or(module)),
+                Vec::new(),
+            ),
         }
     }
 
     /// Whether the import map lists the module or a dotted prefix of it.
     fn knows(&self, module: &str) -> bool {
+        self.listed(module).is_some()
+    }
+
+    /// The import map's entry for the longest listed dotted prefix of `module`.
+    fn listed(&self, module: &str) -> Option<&(String, Vec<String>)> {
         let mut prefix = module;
         loop {
-            if self.imports.contains_key(prefix) {
-                return true;
+            if let Some(entry) = self.imports.get(prefix) {
+                return Some(entry);
             }
-            match prefix.rsplit_once('.') {
-                Some((shorter, _)) => prefix = shorter,
-                None => return false,
-            }
+            prefix = prefix.rsplit_once('.')?.0;
         }
     }
 
